@@ -1,0 +1,104 @@
+// srmudp::EndpointCore: the whole protocol for one UDP socket, without the socket.
+//
+// Feed it what the socket receives, ask it what to send, and call it again at its deadline.
+// It owns every connection that shares the socket, routes datagrams to them by connection ID,
+// runs handshakes (including simultaneous open), loss recovery, congestion control and message
+// assembly. It never reads a clock, touches a socket or starts a thread: the caller passes the
+// time into every call. The Asio driver (srmudp::Endpoint) and the network simulator in tests/
+// are two such callers.
+//
+// Typical loop:
+//   core.receive(now, from, datagram);              // for each datagram that arrived
+//   while (auto n = core.poll_transmit(now, buf, to)) socket.send_to(buf[0..n), to);
+//   while (core.poll_event(ev)) handle(ev);
+//   sleep until core.next_deadline(); core.handle_timeout(now);
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <system_error>
+
+#include "srmudp/address.hpp"
+#include "srmudp/bytes.hpp"
+#include "srmudp/config.hpp"
+#include "srmudp/events.hpp"
+#include "srmudp/message.hpp"
+#include "srmudp/random.hpp"
+#include "srmudp/time.hpp"
+
+namespace srmudp {
+
+struct EndpointEvent {
+    ConnectionHandle connection = 0;
+    Event event;
+};
+
+struct ConnectOptions {
+    // Absolute deadline for the handshake; TimePoint{} means now + Config::handshake_timeout.
+    TimePoint deadline{};
+};
+
+struct EndpointStats {
+    std::size_t connections = 0;
+    std::uint64_t datagrams_received = 0;
+    std::uint64_t datagrams_dropped = 0;  // unknown connection, malformed, failed authentication
+    std::uint64_t handshakes_completed = 0;
+};
+
+class EndpointCore {
+public:
+    // random supplies ephemeral keys and connection IDs; it must outlive the core.
+    EndpointCore(const Config& config, Random& random);
+    ~EndpointCore();
+    EndpointCore(const EndpointCore&) = delete;
+    EndpointCore& operator=(const EndpointCore&) = delete;
+
+    // Starts a symmetric connection attempt towards remote (the peer may do the same towards us:
+    // hole punching). Handshake initiations are sent until the peer answers or the deadline
+    // passes; the outcome arrives as a StateChanged event. Errors: error::empty_key.
+    std::error_code connect(TimePoint now, const PeerAddress& remote, std::string_view key,
+                            ConnectionHandle& handle, ConnectOptions options = {});
+
+    // Accepts initiations from any address that prove `key`; each new peer is reported with a
+    // ConnectionAccepted event. Errors: error::empty_key.
+    std::error_code listen(std::string_view key);
+    void stop_listening();
+
+    // Call with every datagram the socket received. Datagrams that are not ours, malformed,
+    // unauthenticated or replayed are dropped (counted in stats).
+    void receive(TimePoint now, const PeerAddress& from, ByteView datagram);
+
+    // Writes the next datagram that is due into out (which must hold Config::max_datagram_size
+    // bytes) and sets `to`; returns its size, or 0 when nothing is due now.
+    std::size_t poll_transmit(TimePoint now, MutableByteView out, PeerAddress& to);
+
+    // The earliest time at which handle_timeout() or poll_transmit() has work; kNever if none.
+    TimePoint next_deadline() const;
+    // Runs every timer that is due at `now` (retransmissions, acks, idle timeouts, ...).
+    void handle_timeout(TimePoint now);
+
+    // Takes the next event; false when there is none.
+    bool poll_event(EndpointEvent& out);
+
+    // Queues a message. Errors: error::message_too_large, error::send_buffer_full,
+    // error::connection_closed, error::invalid_argument (unknown handle). Messages may be queued
+    // while connecting; they are sent once established.
+    std::error_code send(ConnectionHandle handle, MessageKind kind, ByteView data, MessageId& id);
+
+    // Closes gracefully: the peer gets a CLOSE frame with code and reason; messages not yet
+    // acknowledged are reported failed with error::closed_locally.
+    void close(ConnectionHandle handle, TimePoint now, std::uint64_t code = 0,
+               std::string_view reason = {});
+
+    ConnectionState state(ConnectionHandle handle) const;  // closed for unknown handles
+    ConnectionStats stats(ConnectionHandle handle) const;
+    EndpointStats stats() const;
+    // The peer address of a connection (the one connect() named, or where an accepted peer is).
+    PeerAddress remote_address(ConnectionHandle handle) const;
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace srmudp

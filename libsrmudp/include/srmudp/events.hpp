@@ -1,0 +1,80 @@
+// What a connection tells its application.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <variant>
+
+#include "srmudp/message.hpp"
+#include "srmudp/time.hpp"
+
+namespace srmudp {
+
+enum class ConnectionState : std::uint8_t {
+    connecting,   // handshake under way (initiations sent and/or answered)
+    established,  // keys agreed and the peer proved it holds the key; messages flow
+    closing,      // a CLOSE was sent or received; draining before the state is dropped
+    closed,       // terminal; the event that reports it carries the reason
+};
+
+const char* to_string(ConnectionState) noexcept;
+
+// Identifies a connection within one endpoint; never reused by that endpoint.
+using ConnectionHandle = std::uint64_t;
+
+struct StateChanged {
+    ConnectionState state;
+    // For closing/closed: why (error::peer_closed, error::idle_timeout, error::wrong_key, ...).
+    std::error_code reason;
+    // For error::peer_closed: the peer's close code and text.
+    std::uint64_t peer_code = 0;
+    std::string peer_reason;
+};
+
+struct MessageReceived {
+    Message message;
+};
+
+// The peer acknowledged every byte of the message: its application receives it.
+struct MessageDelivered {
+    MessageId id;
+};
+
+// The message will never be delivered (connection closed or failed before the peer acked it).
+struct MessageFailed {
+    MessageId id;
+    std::error_code reason;
+};
+
+// The send buffer, which had refused a message with error::send_buffer_full, has room again.
+struct SendBufferAvailable {};
+
+// A listening endpoint accepted a new peer; the connection handle is on the EndpointEvent.
+struct ConnectionAccepted {};
+
+using Event = std::variant<StateChanged, MessageReceived, MessageDelivered, MessageFailed,
+                           SendBufferAvailable, ConnectionAccepted>;
+
+struct ConnectionStats {
+    Duration smoothed_rtt{};
+    Duration min_rtt{};
+    Duration rtt_variance{};
+    std::size_t congestion_window = 0;
+    std::size_t bytes_in_flight = 0;
+    std::uint64_t packets_sent = 0;
+    std::uint64_t packets_received = 0;
+    std::uint64_t packets_lost = 0;
+    std::uint64_t datagram_bytes_sent = 0;      // UDP payload bytes, all packet types
+    std::uint64_t datagram_bytes_received = 0;
+    std::uint64_t stream_bytes_sent = 0;        // message stream bytes, first transmissions
+    std::uint64_t stream_bytes_retransmitted = 0;
+    std::uint64_t messages_sent = 0;
+    std::uint64_t messages_received = 0;
+    std::uint64_t messages_delivered = 0;
+    std::uint64_t key_updates = 0;
+    std::uint64_t rejected_packets = 0;  // failed authentication, replayed or malformed
+    std::size_t send_buffer_bytes = 0;   // queued and not yet acknowledged
+};
+
+}  // namespace srmudp

@@ -1,0 +1,328 @@
+// EndpointCore: routes the datagrams of one socket to its connections by connection ID, keeps
+// their wake-up times in one ordered set, and hands out their datagrams and events in turn.
+#include "srmudp/endpoint_core.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/codec/packet.hpp"
+#include "core/conn/connection.hpp"
+#include "core/crypto/psk.hpp"
+#include "srmudp/error.hpp"
+
+namespace srmudp {
+
+namespace {
+
+Config validated(Config c) {
+    c.max_datagram_size = std::clamp<std::size_t>(c.max_datagram_size, conn::kInitiationSize, 65507);
+    c.max_message_size = std::max<std::size_t>(c.max_message_size, 1);
+    c.receive_window = std::max<std::size_t>(c.receive_window, 16 * 1024);
+    return c;
+}
+
+struct OriginKey {
+    PeerAddress address;
+    codec::ConnectionId initiator_cid;
+    bool operator<(const OriginKey& o) const {
+        if (initiator_cid != o.initiator_cid) return initiator_cid < o.initiator_cid;
+        if (address.port != o.address.port) return address.port < o.address.port;
+        if (address.family != o.address.family) return address.family < o.address.family;
+        return address.ip < o.address.ip;
+    }
+};
+
+}  // namespace
+
+class EndpointCore::Impl {
+public:
+    Impl(const Config& config, Random& random) : config_(validated(config)), random_(random) {}
+    ~Impl() {
+        if (listen_psk_) OPENSSL_cleanse(listen_psk_->data(), listen_psk_->size());
+    }
+
+    struct Entry {
+        std::unique_ptr<conn::Connection> connection;
+        TimePoint scheduled = kNever;
+        bool in_send_queue = false;
+        bool in_event_queue = false;
+        bool by_connect = false;
+        std::optional<OriginKey> origin;  // listener-created: where its initiation came from
+    };
+
+    Config config_;
+    Random& random_;
+    std::optional<crypto::Psk> listen_psk_;
+    ConnectionHandle next_handle_ = 1;
+    std::unordered_map<ConnectionHandle, Entry> entries_;
+    std::unordered_map<codec::ConnectionId, ConnectionHandle> by_cid_;
+    std::unordered_map<PeerAddress, ConnectionHandle, PeerAddressHash> by_remote_;
+    std::map<OriginKey, ConnectionHandle> by_origin_;
+    std::set<std::pair<TimePoint, ConnectionHandle>> timers_;
+    std::deque<ConnectionHandle> send_queue_;
+    std::deque<ConnectionHandle> event_queue_;
+    EndpointStats stats_;
+
+    Entry* find(ConnectionHandle h) {
+        auto it = entries_.find(h);
+        return it == entries_.end() ? nullptr : &it->second;
+    }
+
+    codec::ConnectionId fresh_cid() {
+        for (;;) {
+            const codec::ConnectionId cid = random_.next_u64();
+            if (cid != 0 && by_cid_.count(cid) == 0) return cid;
+        }
+    }
+
+    ConnectionHandle add(std::unique_ptr<conn::Connection> c, bool by_connect,
+                         std::optional<OriginKey> origin) {
+        const ConnectionHandle h = next_handle_++;
+        by_cid_[c->local_cid()] = h;
+        if (by_connect) by_remote_[c->remote()] = h;
+        if (origin) by_origin_[*origin] = h;
+        Entry& e = entries_[h];
+        e.connection = std::move(c);
+        e.by_connect = by_connect;
+        e.origin = origin;
+        touch(h);
+        return h;
+    }
+
+    // After anything happened to a connection: reschedule its timer, let it send, queue its
+    // events, and forget it once it is closed and has told everything.
+    void touch(ConnectionHandle h) {
+        Entry* e = find(h);
+        if (!e) return;
+        auto& c = *e->connection;
+        if (c.state() == ConnectionState::closed && !c.has_events()) {
+            erase(h);
+            return;
+        }
+        const TimePoint next = c.deadline();
+        if (next != e->scheduled) {
+            timers_.erase({e->scheduled, h});
+            e->scheduled = next;
+            if (next != kNever) timers_.insert({next, h});
+        }
+        if (!e->in_send_queue && c.state() != ConnectionState::closed) {
+            e->in_send_queue = true;
+            send_queue_.push_back(h);
+        }
+        if (!e->in_event_queue && c.has_events()) {
+            e->in_event_queue = true;
+            event_queue_.push_back(h);
+        }
+    }
+
+    void erase(ConnectionHandle h) {
+        auto it = entries_.find(h);
+        if (it == entries_.end()) return;
+        Entry& e = it->second;
+        timers_.erase({e.scheduled, h});
+        by_cid_.erase(e.connection->local_cid());
+        auto r = by_remote_.find(e.connection->remote());
+        if (r != by_remote_.end() && r->second == h) by_remote_.erase(r);
+        if (e.origin) by_origin_.erase(*e.origin);
+        entries_.erase(it);
+        // Stale handles left in send_queue_/event_queue_ are skipped when reached.
+    }
+
+    void receive_initiation(TimePoint now, const PeerAddress& from, ByteView datagram,
+                            const codec::PacketHeader& header) {
+        if (auto it = by_remote_.find(from); it != by_remote_.end()) {
+            entries_[it->second].connection->on_initiation(now, datagram);
+            touch(it->second);
+            return;
+        }
+        const OriginKey origin{from, header.sender_cid};
+        if (auto it = by_origin_.find(origin); it != by_origin_.end()) {
+            entries_[it->second].connection->on_initiation(now, datagram);
+            touch(it->second);
+            return;
+        }
+        if (!listen_psk_) {
+            ++stats_.datagrams_dropped;
+            return;
+        }
+        conn::ConsumedInitiation initiation;
+        if (conn::consume_initiation(*listen_psk_, datagram, random_, initiation)) {
+            ++stats_.datagrams_dropped;
+            return;
+        }
+        conn::ConnectionSetup setup{&config_, &random_, from, *listen_psk_, fresh_cid()};
+        add(std::make_unique<conn::Connection>(setup, now, std::move(initiation)), false, origin);
+    }
+};
+
+EndpointCore::EndpointCore(const Config& config, Random& random)
+    : impl_(std::make_unique<Impl>(config, random)) {}
+
+EndpointCore::~EndpointCore() = default;
+
+std::error_code EndpointCore::connect(TimePoint now, const PeerAddress& remote,
+                                      std::string_view key, ConnectionHandle& handle,
+                                      ConnectOptions options) {
+    if (impl_->by_remote_.count(remote) != 0) return make_error_code(error::invalid_argument);
+    conn::ConnectionSetup setup{&impl_->config_, &impl_->random_, remote, {}, impl_->fresh_cid()};
+    if (auto ec = crypto::derive_psk(key, setup.psk)) return ec;
+    const TimePoint deadline =
+        options.deadline == TimePoint{} ? now + impl_->config_.handshake_timeout : options.deadline;
+    handle = impl_->add(std::make_unique<conn::Connection>(setup, now, deadline), true, std::nullopt);
+    OPENSSL_cleanse(setup.psk.data(), setup.psk.size());
+    return {};
+}
+
+std::error_code EndpointCore::listen(std::string_view key) {
+    crypto::Psk psk;
+    if (auto ec = crypto::derive_psk(key, psk)) return ec;
+    impl_->listen_psk_ = psk;
+    OPENSSL_cleanse(psk.data(), psk.size());
+    return {};
+}
+
+void EndpointCore::stop_listening() {
+    if (impl_->listen_psk_) OPENSSL_cleanse(impl_->listen_psk_->data(), impl_->listen_psk_->size());
+    impl_->listen_psk_.reset();
+}
+
+void EndpointCore::receive(TimePoint now, const PeerAddress& from, ByteView datagram) {
+    auto& d = *impl_;
+    ++d.stats_.datagrams_received;
+    codec::PacketHeader header;
+    std::size_t header_size = 0;
+    if (!codec::looks_like_srmudp(datagram) ||
+        codec::decode_packet_header(datagram, header, header_size)) {
+        ++d.stats_.datagrams_dropped;
+        return;
+    }
+    if (header.type == codec::PacketType::initiation) {
+        d.receive_initiation(now, from, datagram, header);
+        return;
+    }
+    auto it = d.by_cid_.find(header.receiver_cid);
+    if (it == d.by_cid_.end()) {
+        ++d.stats_.datagrams_dropped;
+        return;
+    }
+    auto& c = *d.entries_[it->second].connection;
+    const bool was_established = c.state() == ConnectionState::established;
+    if (header.type == codec::PacketType::response) {
+        c.on_response(now, from, datagram);
+    } else {
+        c.on_data(now, from, datagram, header, header_size);
+    }
+    if (!was_established && c.state() == ConnectionState::established) ++d.stats_.handshakes_completed;
+    d.touch(it->second);
+}
+
+std::size_t EndpointCore::poll_transmit(TimePoint now, MutableByteView out, PeerAddress& to) {
+    auto& d = *impl_;
+    while (!d.send_queue_.empty()) {
+        const ConnectionHandle h = d.send_queue_.front();
+        d.send_queue_.pop_front();
+        auto* e = d.find(h);
+        if (!e) continue;
+        e->in_send_queue = false;
+        const std::size_t n = e->connection->poll_transmit(now, out);
+        if (n == 0) {
+            d.touch(h);  // its timer may have moved (e.g. the ack it owed went out earlier)
+            // touch() re-queued it for sending; it has nothing now, so take it off again.
+            if (e = d.find(h); e && e->in_send_queue && d.send_queue_.back() == h) {
+                d.send_queue_.pop_back();
+                e->in_send_queue = false;
+            }
+            continue;
+        }
+        to = e->connection->remote();
+        d.touch(h);  // round robin: it goes to the back of the queue
+        return n;
+    }
+    return 0;
+}
+
+TimePoint EndpointCore::next_deadline() const {
+    if (!impl_->send_queue_.empty()) return TimePoint::min();  // poll_transmit has work to try
+    return impl_->timers_.empty() ? kNever : impl_->timers_.begin()->first;
+}
+
+void EndpointCore::handle_timeout(TimePoint now) {
+    auto& d = *impl_;
+    std::vector<ConnectionHandle> due;
+    for (auto it = d.timers_.begin(); it != d.timers_.end() && it->first <= now; ++it) {
+        due.push_back(it->second);
+    }
+    for (ConnectionHandle h : due) {
+        if (auto* e = d.find(h)) {
+            e->connection->on_timeout(now);
+            d.touch(h);
+        }
+    }
+}
+
+bool EndpointCore::poll_event(EndpointEvent& out) {
+    auto& d = *impl_;
+    while (!d.event_queue_.empty()) {
+        const ConnectionHandle h = d.event_queue_.front();
+        auto* e = d.find(h);
+        if (!e || !e->connection->poll_event(out.event)) {
+            if (e) e->in_event_queue = false;
+            d.event_queue_.pop_front();
+            continue;
+        }
+        out.connection = h;
+        if (!e->connection->has_events()) {
+            e->in_event_queue = false;
+            d.event_queue_.pop_front();
+            d.touch(h);  // a closed connection that told everything is forgotten here
+        }
+        return true;
+    }
+    return false;
+}
+
+std::error_code EndpointCore::send(ConnectionHandle handle, MessageKind kind, ByteView data,
+                                   MessageId& id) {
+    auto* e = impl_->find(handle);
+    if (!e) return make_error_code(error::invalid_argument);
+    auto ec = e->connection->send(kind, data, id);
+    impl_->touch(handle);
+    return ec;
+}
+
+void EndpointCore::close(ConnectionHandle handle, TimePoint now, std::uint64_t code,
+                         std::string_view reason) {
+    auto* e = impl_->find(handle);
+    if (!e) return;
+    e->connection->close(now, code, reason);
+    impl_->touch(handle);
+}
+
+ConnectionState EndpointCore::state(ConnectionHandle handle) const {
+    auto* e = impl_->find(handle);
+    return e ? e->connection->state() : ConnectionState::closed;
+}
+
+ConnectionStats EndpointCore::stats(ConnectionHandle handle) const {
+    auto* e = impl_->find(handle);
+    return e ? e->connection->stats() : ConnectionStats{};
+}
+
+EndpointStats EndpointCore::stats() const {
+    EndpointStats s = impl_->stats_;
+    s.connections = impl_->entries_.size();
+    return s;
+}
+
+PeerAddress EndpointCore::remote_address(ConnectionHandle handle) const {
+    auto* e = impl_->find(handle);
+    return e ? e->connection->remote() : PeerAddress{};
+}
+
+}  // namespace srmudp
