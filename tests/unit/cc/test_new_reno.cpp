@@ -119,7 +119,7 @@ TEST_CASE("the window never drops below the minimum window", "[newreno]") {
         CHECK(reno.congestion_window() == want);
     }
     CHECK(reno.slow_start_threshold() == 1200);
-    // Below ssthresh again? No: 2400 >= 1200, so growth is congestion avoidance.
+    // 2400 >= ssthresh 1200: growth is congestion avoidance, 1200 * 1200 / 2400.
     reno.on_packet_acked(acked_packet(now + 1ms), now + 50ms);
     CHECK(reno.congestion_window() == 2400 + 600);
 }

@@ -341,9 +341,10 @@ TEST_CASE("persistent congestion: losses spanning 3 PTOs with no ACK between", "
 TEST_CASE("persistent congestion needs an RTT sample before the packets were sent", "[loss]") {
     RttEstimator rtt;
     LossDetector ld(rtt, 25ms);
+    // 2 s between packets 0 and 2 would exceed the period (3 * 325 ms) computed after this ACK.
     ld.on_packet_sent(packet(0, T));
-    ld.on_packet_sent(packet(1, T + 300ms));
-    ld.on_packet_sent(packet(2, T + 600ms));
+    ld.on_packet_sent(packet(1, T + 1s));
+    ld.on_packet_sent(packet(2, T + 2s));
     ld.on_packet_sent(packet(3, T + 5s));
     LossDetector::AckResult r;
     REQUIRE_FALSE(ld.on_ack_received(ack({{3, 3}}), T + 5100ms, r));

@@ -140,7 +140,7 @@ LossDetector::LossSummary LossDetector::detect_lost(TimePoint now, std::vector<S
     for (Entry& e : entries_) {
         const SentPacket& p = e.packet;
         if (p.packet_number > *largest_acked_) break;
-        if (e.state == State::acked) (void)0;  // an ACK in between ends the run
+        if (e.state == State::acked) period_start.reset();  // an ACK in between ends the run
         if (e.state != State::outstanding) continue;
         const bool is_lost =
             p.time_sent <= lost_send_time || *largest_acked_ - p.packet_number >= kPacketThreshold;
