@@ -230,14 +230,14 @@ std::error_code Connection::process_frames(TimePoint now, ByteView plaintext, bo
 std::error_code Connection::on_ack_frame(TimePoint now, const codec::AckFrame& ack) {
     recovery::LossDetector::AckResult result;
     if (auto ec = loss_.on_ack_received(ack, now, result)) return ec;
+    // RFC 9002 appendix A.7: losses first, so that packets sent before the congestion event do
+    // not grow the window they have just shrunk.
+    on_packets_lost(now, result.lost, result.congestion_event, result.largest_lost_sent_time,
+                    result.persistent_congestion);
     for (const auto& packet : result.acked) {
         if (packet.in_flight) cc_->on_packet_acked(packet, now);
         for (const auto& range : packet.stream) send_stream_.on_acked(range.offset, range.length);
         if (packet.carried_ack) acks_.on_ack_frame_acked(packet.largest_acked_in_ack);
-    }
-    if (!result.lost.empty()) {
-        on_packets_lost(now, result.lost, result.largest_lost_sent_time,
-                        result.persistent_congestion);
     }
     for (MessageId id : send_stream_.take_delivered()) {
         ++stats_.messages_delivered;
@@ -251,17 +251,15 @@ std::error_code Connection::on_ack_frame(TimePoint now, const codec::AckFrame& a
     return {};
 }
 
-void Connection::on_packets_lost(TimePoint now, std::vector<recovery::SentPacket>& lost,
-                                 TimePoint newest_lost_sent, bool persistent_congestion) {
-    bool in_flight_lost = false;
+void Connection::on_packets_lost(TimePoint now, const std::vector<recovery::SentPacket>& lost,
+                                 bool congestion_event, TimePoint newest_lost_sent,
+                                 bool persistent_congestion) {
     for (const auto& packet : lost) {
         ++stats_.packets_lost;
-        in_flight_lost = in_flight_lost || packet.in_flight;
         for (const auto& range : packet.stream) send_stream_.on_lost(range.offset, range.length);
         if (packet.max_data) max_data_pending_ = true;
     }
-    if (!in_flight_lost) return;
-    cc_->on_congestion_event(newest_lost_sent, now);
+    if (congestion_event) cc_->on_congestion_event(newest_lost_sent, now);
     if (persistent_congestion) cc_->on_persistent_congestion();
 }
 
@@ -345,12 +343,9 @@ void Connection::on_timeout(TimePoint now) {
         return;
     }
     if (loss_.deadline() <= now) {
-        auto result = loss_.on_timeout(now);
-        if (!result.lost.empty()) {
-            TimePoint newest{};
-            for (const auto& p : result.lost) newest = std::max(newest, p.time_sent);
-            on_packets_lost(now, result.lost, newest, false);
-        }
+        const auto result = loss_.on_timeout(now);
+        on_packets_lost(now, result.lost, result.congestion_event, result.largest_lost_sent_time,
+                        result.persistent_congestion);
         probes_pending_ = std::max(probes_pending_, result.probes);
     }
     if (now >= last_ack_eliciting_sent_ + config_.keepalive_interval) ping_pending_ = true;

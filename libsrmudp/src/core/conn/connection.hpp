@@ -96,8 +96,9 @@ private:
     std::error_code on_ack_frame(TimePoint now, const codec::AckFrame& ack);
     std::error_code on_stream_frame(const codec::StreamFrame& frame);
     void on_close_frame(const codec::CloseFrame& frame);
-    void on_packets_lost(TimePoint now, std::vector<recovery::SentPacket>& lost,
-                         TimePoint newest_lost_sent, bool persistent_congestion);
+    void on_packets_lost(TimePoint now, const std::vector<recovery::SentPacket>& lost,
+                         bool congestion_event, TimePoint newest_lost_sent,
+                         bool persistent_congestion);
     void collect_stream_events();
 
     // sending
