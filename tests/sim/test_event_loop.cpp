@@ -15,7 +15,7 @@ TEST_CASE("event loop: starts at the epoch and is empty", "[event_loop]") {
     CHECK(loop.executed() == 0);
 }
 
-TEST_CASE("event loop: runs events in time order, ties in scheduling order", "[event_loop]") {
+TEST_CASE("event loop: runs events in time order and ties in scheduling order", "[event_loop]") {
     EventLoop loop;
     std::vector<int> order;
     std::vector<TimePoint> times;
@@ -38,7 +38,7 @@ TEST_CASE("event loop: runs events in time order, ties in scheduling order", "[e
     CHECK(loop.executed() == 4);
 }
 
-TEST_CASE("event loop: a time in the past runs now, after what is already due", "[event_loop]") {
+TEST_CASE("event loop: a time in the past runs now after what is already due", "[event_loop]") {
     EventLoop loop;
     std::vector<int> order;
     loop.schedule(kEpoch + seconds(1), [&] {
@@ -82,7 +82,7 @@ TEST_CASE("event loop: stop() ends run_until after the current event", "[event_l
     CHECK(ran == 2);
 }
 
-TEST_CASE("event loop: events can schedule events, schedule_after is relative", "[event_loop]") {
+TEST_CASE("event loop: events schedule events and schedule_after is relative", "[event_loop]") {
     EventLoop loop(kEpoch + seconds(100));
     std::vector<TimePoint> fired;
     std::function<void()> again = [&] {

@@ -116,7 +116,7 @@ TEST_CASE("link: loss 0 drops nothing and loss 1 drops everything", "[link]") {
     CHECK(fraction(lose, [](const Transit& t) { return t.copies == 0; }) == 1.0);
 }
 
-TEST_CASE("link: duplication and reordering rates match, with the right delays", "[link]") {
+TEST_CASE("link: duplication and reordering rates match with the right delays", "[link]") {
     LinkParams p;
     p.delay = milliseconds(10);
     p.duplicate = 0.2;
@@ -143,7 +143,7 @@ TEST_CASE("link: duplication and reordering rates match, with the right delays",
     CHECK(link.counters().duplicated == duplicated);
 }
 
-TEST_CASE("link: jitter stays within [delay, delay + jitter] and spreads", "[link]") {
+TEST_CASE("link: jitter stays between delay and delay + jitter and spreads", "[link]") {
     LinkParams p;
     p.delay = milliseconds(10);
     p.jitter = milliseconds(4);
@@ -216,7 +216,7 @@ TEST_CASE("link: a full queue drops the tail until it drains", "[link]") {
     CHECK(link.offer(kEpoch + seconds(10), 20'001).fate == Fate::dropped_queue);
 }
 
-TEST_CASE("link: partitions drop everything in [start, end), also in flight", "[link]") {
+TEST_CASE("link: partitions drop everything from start to end and in flight", "[link]") {
     LinkParams p;
     p.delay = milliseconds(50);
     p.partitions = {Partition{seconds(1), seconds(2)}};
@@ -237,7 +237,7 @@ TEST_CASE("link: partitions drop everything in [start, end), also in flight", "[
     CHECK(later.offer(kEpoch + seconds(11), 10).fate == Fate::dropped_partition);
 }
 
-TEST_CASE("link: the same seed gives the same trace, another seed another", "[link]") {
+TEST_CASE("link: the same seed gives the same trace and another seed another", "[link]") {
     const LinkParams p = lossy_everything();
     const std::vector<Transit> a = trace(1234, p);
     CHECK(a == trace(1234, p));

@@ -51,7 +51,7 @@ std::size_t failed_messages(const Result& r) {
 
 }  // namespace
 
-TEST_CASE("scenario: clean link, 10 ms, 100 Mbit/s", "[scenario]") {
+TEST_CASE("scenario: clean link 10 ms 100 Mbit/s", "[scenario]") {
     const Result r = require_pass(named("clean"));
     CHECK(r.network.dropped() == 0);
     CHECK(r.packets_lost == 0);  // nothing was lost, so nothing may be declared lost
@@ -85,7 +85,7 @@ TEST_CASE("scenario: 50% loss", "[scenario][loss]") {
     CHECK(r.retransmission_ratio > 0.3);
 }
 
-TEST_CASE("scenario: reordering, duplication and jitter", "[scenario]") {
+TEST_CASE("scenario: reordering plus duplication plus jitter", "[scenario]") {
     const Result r = require_pass(named("chaos"));
     CHECK(r.network.duplicated > 0);
 }
@@ -96,7 +96,7 @@ TEST_CASE("scenario: 1 Mbit/s bottleneck with a 20 KB queue", "[scenario]") {
     CHECK(r.goodput_mbps <= 2.0);
 }
 
-TEST_CASE("scenario: long fat pipe, 100 ms, 50 Mbit/s", "[scenario]") {
+TEST_CASE("scenario: long fat pipe 100 ms 50 Mbit/s", "[scenario]") {
     const Result r = require_pass(named("long-fat"));
     CHECK(r.final_srtt >= milliseconds(200));
 }
@@ -109,7 +109,7 @@ TEST_CASE("scenario: 5 s partition that heals", "[scenario][partition]") {
     CHECK(failed_messages(r) == 0);
 }
 
-TEST_CASE("scenario: partition beyond idle_timeout fails both sides, every loss reported",
+TEST_CASE("scenario: partition beyond idle_timeout fails both sides and reports every loss",
           "[scenario][partition]") {
     const Scenario s = named("partition-timeout");
     REQUIRE(s.expect == Outcome::connection_lost);
@@ -137,7 +137,7 @@ TEST_CASE("scenario: listen / connect", "[scenario][open]") {
     require_pass(s);
 }
 
-TEST_CASE("scenario: three hosts, one listener endpoint serving two clients", "[scenario]") {
+TEST_CASE("scenario: three hosts with one listener endpoint serving two clients", "[scenario]") {
     const Result r = require_pass(named("three-hosts"));
     std::set<std::string> peers_of_server;
     for (const FlowFigures& f : r.flows) {

@@ -91,7 +91,7 @@ TEST_CASE("stream: sender reports bad delivery events", "[stream]") {
     CHECK_FALSE(out.all_delivered());
 }
 
-TEST_CASE("stream: sender requires increasing, unique ids", "[stream]") {
+TEST_CASE("stream: sender requires increasing unique ids", "[stream]") {
     FailureLog log;
     StreamSender out("s", 1, small_workload(10), log);
     out.accepted(5);
@@ -102,7 +102,7 @@ TEST_CASE("stream: sender requires increasing, unique ids", "[stream]") {
     CHECK(log.total() == 3);
 }
 
-TEST_CASE("stream: receiver catches wrong content, kind, order and extras", "[stream]") {
+TEST_CASE("stream: receiver catches wrong content or kind or order and extras", "[stream]") {
     const WorkloadParams w = small_workload(12);
     SECTION("corrupted byte") {
         FailureLog log;

@@ -40,7 +40,7 @@ TEST_CASE("workload: a stream opens with the boundary cases", "[workload]") {
     CHECK(message_spec(5, 0, w).size == 0);
 }
 
-TEST_CASE("workload: sizes are skewed, bounded and hit every range", "[workload]") {
+TEST_CASE("workload: sizes are skewed and bounded and hit every range", "[workload]") {
     WorkloadParams w;
     w.max_size = kMaxWorkloadMessage;
     std::size_t empty = 0, small = 0, near_datagram = 0, large = 0, text = 0;
@@ -72,7 +72,7 @@ TEST_CASE("workload: fixed_max makes every message max_size", "[workload]") {
     CHECK(message_spec(1, 0, w).size == kMaxWorkloadMessage);
 }
 
-TEST_CASE("workload: content is a pure function of (seed, index)", "[workload]") {
+TEST_CASE("workload: content is a pure function of seed and index", "[workload]") {
     WorkloadParams w;
     for (std::uint64_t i = 2; i < 40; ++i) {
         INFO("message " << i);
@@ -87,7 +87,7 @@ TEST_CASE("workload: content is a pure function of (seed, index)", "[workload]")
     CHECK(reused.empty());
 }
 
-TEST_CASE("workload: text is valid UTF-8 of the exact size, with multi-byte characters",
+TEST_CASE("workload: text is valid UTF-8 of the exact size with multi-byte characters",
           "[workload]") {
     for (std::size_t size : {1u, 2u, 3u, 4u, 5u, 7u, 1199u, 1200u, 65536u}) {
         Bytes out;

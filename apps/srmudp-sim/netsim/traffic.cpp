@@ -63,8 +63,12 @@ void Traffic::close_all(std::uint64_t code, std::string_view reason) {
 }
 
 void Traffic::snapshot_stats() {
+    const EndpointCore& core = host_.core();
     for (auto& [handle, flow] : flows_) {
-        if (!flow.closed) flow.stats = host_.core().stats(handle);
+        // A connection the core dropped reports empty stats; keep the last real ones.
+        if (!flow.closed && core.state(handle) != ConnectionState::closed) {
+            flow.stats = core.stats(handle);
+        }
     }
 }
 
@@ -132,10 +136,7 @@ void Traffic::on_state(Flow& flow, const StateChanged& change) {
     }
     if (change.state == ConnectionState::closing || change.state == ConnectionState::closed) {
         if (!flow.ending) flow.ending = change;
-        if (change.state == ConnectionState::closed) {
-            flow.stats = host_.core().stats(flow.handle);
-            flow.closed = true;
-        }
+        if (change.state == ConnectionState::closed) flow.closed = true;
     }
 }
 
