@@ -8,8 +8,8 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -251,6 +251,8 @@ int main(int argc, char** argv) {
         all_passed = all_passed && r.passed;
     }
     fmt::print("summary\n");
-    for (const std::string& line : summaries) fmt::print("  {}\n", line);
+    for (const std::string& line : summaries) {
+        fmt::print("  {}\n", line);
+    }
     return all_passed ? 0 : 1;
 }

@@ -24,17 +24,22 @@ int main() {
     Bytes buf(2048);
     for (int step = 0; step < 1000 && !(delivered && !received.empty()); ++step) {
         PeerAddress to;
-        while (std::size_t n = a.poll_transmit(now, MutableByteView(buf), to)) b.receive(now, a_addr, ByteView(buf.data(), n));
-        while (std::size_t n = b.poll_transmit(now, MutableByteView(buf), to)) a.receive(now, b_addr, ByteView(buf.data(), n));
+        while (std::size_t n = a.poll_transmit(now, MutableByteView(buf), to))
+            b.receive(now, a_addr, ByteView(buf.data(), n));
+        while (std::size_t n = b.poll_transmit(now, MutableByteView(buf), to))
+            a.receive(now, b_addr, ByteView(buf.data(), n));
         EndpointEvent ev;
-        while (a.poll_event(ev)) delivered = delivered || std::holds_alternative<MessageDelivered>(ev.event);
+        while (a.poll_event(ev))
+            delivered = delivered || std::holds_alternative<MessageDelivered>(ev.event);
         while (b.poll_event(ev)) {
-            if (auto* m = std::get_if<MessageReceived>(&ev.event)) received.assign(m->message.data.begin(), m->message.data.end());
+            if (auto* m = std::get_if<MessageReceived>(&ev.event))
+                received.assign(m->message.data.begin(), m->message.data.end());
         }
         now += milliseconds(5);
         a.handle_timeout(now);
         b.handle_timeout(now);
     }
-    std::printf("consumer: received \"%s\", delivered=%s\n", received.c_str(), delivered ? "yes" : "no");
+    std::printf("consumer: received \"%s\", delivered=%s\n", received.c_str(),
+                delivered ? "yes" : "no");
     return received == "hello" && delivered ? 0 : 1;
 }

@@ -33,7 +33,9 @@ double tolerance(double p) {
 std::vector<Transit> trace(std::uint64_t seed, const LinkParams& params) {
     Link link(params, seed, kEpoch);
     std::vector<Transit> out;
-    for (int i = 0; i < 2000; ++i) out.push_back(link.offer(kEpoch + microseconds(100 * i), 1200));
+    for (int i = 0; i < 2000; ++i) {
+        out.push_back(link.offer(kEpoch + microseconds(100 * i), 1200));
+    }
     return out;
 }
 
@@ -96,13 +98,12 @@ TEST_CASE("link: loss rate is close to the setting over 100k datagrams", "[link]
         LinkParams p;
         p.loss = loss;
         Link link(p, 42, kEpoch);
-        const double measured = fraction(link, [](const Transit& t) {
-            return t.fate == Fate::dropped_loss;
-        });
+        const double measured =
+            fraction(link, [](const Transit& t) { return t.fate == Fate::dropped_loss; });
         INFO("loss " << loss << " measured " << measured);
         CHECK(std::abs(measured - loss) < tolerance(loss));
-        CHECK(link.counters().dropped_loss == static_cast<std::uint64_t>(
-                                                 std::llround(measured * kSamples)));
+        CHECK(link.counters().dropped_loss ==
+              static_cast<std::uint64_t>(std::llround(measured * kSamples)));
     }
 }
 
@@ -203,7 +204,9 @@ TEST_CASE("link: a full queue drops the tail until it drains", "[link]") {
     p.bandwidth_bps = 1'000'000;
     p.queue_limit_bytes = 20'000;  // 16 datagrams of 1250 bytes
     Link link(p, 1, kEpoch);
-    for (int i = 0; i < 16; ++i) REQUIRE(link.offer(kEpoch, 1250).fate == Fate::sent);
+    for (int i = 0; i < 16; ++i) {
+        REQUIRE(link.offer(kEpoch, 1250).fate == Fate::sent);
+    }
     CHECK(link.offer(kEpoch, 1250).fate == Fate::dropped_queue);
     CHECK(link.offer(kEpoch + milliseconds(9), 1250).fate == Fate::dropped_queue);
     // At 10 ms the first datagram has left: room for exactly one more.
@@ -243,7 +246,9 @@ TEST_CASE("link: the same seed gives the same trace and another seed another", "
     CHECK(a == trace(1234, p));
     CHECK(a != trace(1235, p));
     std::set<Fate> fates;
-    for (const Transit& t : a) fates.insert(t.fate);
+    for (const Transit& t : a) {
+        fates.insert(t.fate);
+    }
     CHECK(fates.size() == 3);  // sent, lost and queue drops all happened: the trace means something
 }
 

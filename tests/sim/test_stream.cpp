@@ -51,7 +51,9 @@ TEST_CASE("stream: next() stays the same message until accepted", "[stream]") {
     FailureLog log;
     const WorkloadParams w = small_workload(10);
     StreamSender out("s", 1, w, log);
-    for (int i = 0; i < 3; ++i) out.next();  // send() refused it twice
+    for (int i = 0; i < 3; ++i) {
+        out.next();  // send() refused it three times
+    }
     const Message first = out.next();
     out.accepted(1);
     const Message second = out.next();
@@ -73,7 +75,7 @@ TEST_CASE("stream: sender reports bad delivery events", "[stream]") {
     out.delivered(2);
     CHECK(log.empty());
     CHECK(out.delivered_prefix() == 2);  // message index 1 was delivered
-    out.delivered(2);  // twice
+    out.delivered(2);                    // twice
     CHECK(log.total() == 1);
     out.failed(2, error::idle_timeout);  // delivered and failed
     CHECK(log.total() == 2);
@@ -137,7 +139,9 @@ TEST_CASE("stream: receiver catches wrong content or kind or order and extras", 
     SECTION("more messages than sent") {
         FailureLog log;
         StreamReceiver in("r", 4, w, log);
-        for (std::size_t i = 0; i < 12; ++i) in.received(expected(4, i, w));
+        for (std::size_t i = 0; i < 12; ++i) {
+            in.received(expected(4, i, w));
+        }
         CHECK(log.empty());
         CHECK(in.complete());
         in.received(expected(4, 0, w));
@@ -148,7 +152,9 @@ TEST_CASE("stream: receiver catches wrong content or kind or order and extras", 
 
 TEST_CASE("failure log: keeps the first entries and counts the rest", "[stream]") {
     FailureLog log(3);
-    for (int i = 0; i < 10; ++i) log.add(std::to_string(i));
+    for (int i = 0; i < 10; ++i) {
+        log.add(std::to_string(i));
+    }
     CHECK(log.total() == 10);
     REQUIRE(log.entries().size() == 3);
     CHECK(log.entries()[2] == "2");

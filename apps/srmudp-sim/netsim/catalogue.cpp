@@ -41,16 +41,18 @@ Scenario two_hosts(std::string name, std::string description, const LinkParams& 
 }
 
 Scenario clean(Profile p) {
-    return two_hosts("clean", "10 ms one way, 100 Mbit/s, nothing lost",
-                     path(milliseconds(10), 100'000'000), pick(p, {60, 64u << 10}, {300, 256u << 10}));
+    return two_hosts("clean", "10 ms one way, 100 Mbit/s, no random loss (1 MiB queue)",
+                     path(milliseconds(10), 100'000'000),
+                     pick(p, {60, 64u << 10}, {300, 256u << 10}));
 }
 
 Scenario random_loss(Profile p, double loss) {
     Config c;
     // At 50% loss in each direction a handshake round trip succeeds one time in four.
     c.handshake_timeout = seconds(120);
-    const Size quick = loss >= 0.5 ? Size{16, 8u << 10} : loss >= 0.3 ? Size{24, 16u << 10}
-                                                                       : Size{60, 32u << 10};
+    const Size quick = loss >= 0.5   ? Size{16, 8u << 10}
+                       : loss >= 0.3 ? Size{24, 16u << 10}
+                                     : Size{60, 32u << 10};
     const Size full{quick.messages * 4, quick.max_size * 4};
     Scenario s = two_hosts(fmt::format("loss-{:g}", loss * 100),
                            fmt::format("{:g}% random loss each way, 10 ms, 100 Mbit/s", loss * 100),
@@ -65,8 +67,8 @@ Scenario chaos(Profile p) {
     l.duplicate = 0.03;
     l.reorder = 0.05;
     l.reorder_delay = milliseconds(30);
-    return two_hosts("chaos", "jitter 15 ms, 5% reordered (+30 ms), 3% duplicated, 1% lost",
-                     l, pick(p, {60, 32u << 10}, {300, 128u << 10}));
+    return two_hosts("chaos", "jitter 15 ms, 5% reordered (+30 ms), 3% duplicated, 1% lost", l,
+                     pick(p, {60, 32u << 10}, {300, 128u << 10}));
 }
 
 Scenario narrow(Profile p) {
@@ -88,9 +90,9 @@ Scenario long_fat(Profile p) {
 Scenario partition_heals(Profile p) {
     LinkParams l = path(milliseconds(10), 20'000'000);
     l.partitions = {Partition{seconds(2), seconds(7)}};
-    Scenario s = two_hosts("partition-heal",
-                           "5 s partition at t=2 s, shorter than the 30 s idle timeout", l,
-                           pick(p, {200, 8u << 10}, {400, 32u << 10}));
+    Scenario s =
+        two_hosts("partition-heal", "5 s partition at t=2 s, shorter than the 30 s idle timeout", l,
+                  pick(p, {200, 8u << 10}, {400, 32u << 10}));
     s.workload.interval = milliseconds(50);  // messages keep coming during the partition
     return s;
 }
@@ -101,9 +103,9 @@ Scenario partition_kills(Profile p) {
     Config c;
     c.idle_timeout = seconds(5);
     c.keepalive_interval = seconds(1);
-    Scenario s = two_hosts("partition-timeout",
-                           "38 s partition at t=2 s, longer than the 5 s idle timeout", l,
-                           pick(p, {200, 4u << 10}, {400, 16u << 10}), c);
+    Scenario s =
+        two_hosts("partition-timeout", "38 s partition at t=2 s, longer than the 5 s idle timeout",
+                  l, pick(p, {200, 4u << 10}, {400, 16u << 10}), c);
     s.workload.interval = milliseconds(50);
     s.expect = Outcome::connection_lost;
     s.expected_reason = error::idle_timeout;
@@ -152,8 +154,8 @@ Scenario marathon(Profile p) {
     l.queue_limit_bytes = 32'000;
     Config c;
     c.send_buffer_limit = 32u << 10;
-    Scenario s = two_hosts("marathon", "3 minutes of paced messages over 1 Mbit/s, 0.5% loss",
-                           l, pick(p, {1800, 8u << 10}, {1800, 8u << 10}), c);
+    Scenario s = two_hosts("marathon", "3 minutes of paced messages over 1 Mbit/s, 0.5% loss", l,
+                           pick(p, {1800, 8u << 10}, {1800, 8u << 10}), c);
     s.workload.interval = milliseconds(100);
     return s;
 }
@@ -165,7 +167,7 @@ struct Maker {
 
 const std::vector<Maker>& makers() {
     static const std::vector<Maker> all = {
-        {{"clean", "10 ms, 100 Mbit/s, no loss", true}, clean},
+        {{"clean", "10 ms, 100 Mbit/s, no random loss", true}, clean},
         {{"loss-1", "1% random loss", false}, [](Profile p) { return random_loss(p, 0.01); }},
         {{"loss-5", "5% random loss", true}, [](Profile p) { return random_loss(p, 0.05); }},
         {{"loss-10", "10% random loss", false}, [](Profile p) { return random_loss(p, 0.10); }},
@@ -193,7 +195,9 @@ const std::vector<Maker>& makers() {
 const std::vector<CatalogueEntry>& catalogue() {
     static const std::vector<CatalogueEntry> entries = [] {
         std::vector<CatalogueEntry> e;
-        for (const Maker& m : makers()) e.push_back(m.entry);
+        for (const Maker& m : makers()) {
+            e.push_back(m.entry);
+        }
         return e;
     }();
     return entries;

@@ -25,7 +25,9 @@ bool EventLoop::step() {
 }
 
 void EventLoop::run_until(TimePoint until) {
-    while (!stopped_ && !queue_.empty() && queue_.front().at <= until) step();
+    while (!stopped_ && !queue_.empty() && queue_.front().at <= until) {
+        step();
+    }
     if (!stopped_ && now_ < until) now_ = until;
 }
 

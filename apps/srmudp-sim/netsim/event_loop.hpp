@@ -19,7 +19,7 @@ namespace srmudp::netsim {
 inline constexpr TimePoint kEpoch = TimePoint{} + std::chrono::hours(1);
 
 class EventLoop {
-public:
+  public:
     using Action = std::function<void()>;
 
     explicit EventLoop(TimePoint start = kEpoch) : now_(start) {}
@@ -28,7 +28,9 @@ public:
 
     // Runs action at `at`; a time in the past runs at now() (after the events already due).
     void schedule(TimePoint at, Action action);
-    void schedule_after(Duration delay, Action action) { schedule(now_ + delay, std::move(action)); }
+    void schedule_after(Duration delay, Action action) {
+        schedule(now_ + delay, std::move(action));
+    }
 
     // Advances the clock to the earliest event and runs it; false when no event is pending.
     bool step();
@@ -48,7 +50,7 @@ public:
     // Events run since construction.
     std::uint64_t executed() const noexcept { return executed_; }
 
-private:
+  private:
     struct Entry {
         TimePoint at;
         std::uint64_t seq;

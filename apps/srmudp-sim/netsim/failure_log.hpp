@@ -11,7 +11,7 @@
 namespace srmudp::netsim {
 
 class FailureLog {
-public:
+  public:
     explicit FailureLog(std::size_t max_kept = 32) : max_kept_(max_kept) {}
 
     void add(std::string description) {
@@ -23,7 +23,7 @@ public:
     std::size_t total() const noexcept { return total_; }
     const std::vector<std::string>& entries() const noexcept { return entries_; }
 
-private:
+  private:
     std::size_t max_kept_;
     std::size_t total_ = 0;
     std::vector<std::string> entries_;

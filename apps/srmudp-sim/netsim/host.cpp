@@ -17,8 +17,8 @@ PeerAddress host_address(HostId id) {
     return a;
 }
 
-Host::Host(HostId id, std::string name, const Config& config, std::uint64_t seed,
-           EventLoop& loop, Network& network, FailureLog& log)
+Host::Host(HostId id, std::string name, const Config& config, std::uint64_t seed, EventLoop& loop,
+           Network& network, FailureLog& log)
     : id_(id),
       name_(std::move(name)),
       address_(host_address(id)),
@@ -109,9 +109,10 @@ void Host::on_timer(std::uint64_t generation) {
         spin_wakeups_ = 0;
     }
     if (++spin_wakeups_ > kMaxSpinWakeups) {
-        halt(fmt::format("{}: core spins: next_deadline() <= now after handle_timeout() {} times "
-                         "at t={} ns",
-                         name_, spin_wakeups_, (now - kEpoch).count()));
+        halt(
+            fmt::format("{}: core spins: next_deadline() <= now after handle_timeout() {} times "
+                        "at t={} ns",
+                        name_, spin_wakeups_, (now - kEpoch).count()));
     }
 }
 

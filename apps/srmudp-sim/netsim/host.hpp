@@ -34,7 +34,7 @@ inline constexpr std::size_t kMaxDatagramsPerService = 1u << 20;
 PeerAddress host_address(HostId id);
 
 class Host {
-public:
+  public:
     using EventHandler = std::function<void(const EndpointEvent&)>;
     using Resolver = std::function<std::optional<HostId>(const PeerAddress&)>;
 
@@ -73,7 +73,7 @@ public:
     // True once the host detected a spinning core; it no longer drives the core then.
     bool halted() const noexcept { return halted_; }
 
-private:
+  private:
     bool drain_transmit();
     bool drain_events();
     void rearm_timer();
@@ -93,7 +93,7 @@ private:
     Resolver resolver_;
     Bytes datagram_;  // Config::max_datagram_size bytes
 
-    TimePoint armed_at_ = kNever;  // deadline of the pending timer event
+    TimePoint armed_at_ = kNever;         // deadline of the pending timer event
     std::uint64_t timer_generation_ = 0;  // bumped to cancel a pending timer event
     TimePoint spin_time_ = kNever;
     unsigned spin_wakeups_ = 0;

@@ -76,7 +76,8 @@ Duration Link::serialisation_time(std::size_t size) const noexcept {
     const std::uint64_t bits = static_cast<std::uint64_t>(std::min(size, kMaxDatagramSize)) * 8;
     const std::uint64_t whole_seconds = bits / bps;
     const std::uint64_t rest = bits % bps;
-    const std::uint64_t ns = whole_seconds * 1'000'000'000ull + (rest * 1'000'000'000ull + bps - 1) / bps;
+    const std::uint64_t ns =
+        whole_seconds * 1'000'000'000ull + (rest * 1'000'000'000ull + bps - 1) / bps;
     return Duration(static_cast<Duration::rep>(ns));
 }
 

@@ -75,7 +75,7 @@ enum class Fate : std::uint8_t { sent, dropped_loss, dropped_queue, dropped_part
 // What the link decided for one offered datagram.
 struct Transit {
     Fate fate = Fate::sent;
-    std::uint8_t copies = 0;           // 0 when dropped, 2 when duplicated
+    std::uint8_t copies = 0;             // 0 when dropped, 2 when duplicated
     std::array<TimePoint, 2> arrival{};  // of each copy, [0, copies)
 
     friend bool operator==(const Transit& a, const Transit& b) {
@@ -84,7 +84,7 @@ struct Transit {
 };
 
 class Link {
-public:
+  public:
     // origin is the start of the run, from which partitions are measured. params must pass
     // validate().
     Link(LinkParams params, std::uint64_t seed, TimePoint origin);
@@ -105,7 +105,7 @@ public:
     const LinkParams& params() const noexcept { return params_; }
     const LinkCounters& counters() const noexcept { return counters_; }
 
-private:
+  private:
     struct Queued {
         TimePoint done;  // when its last bit leaves
         std::size_t size;

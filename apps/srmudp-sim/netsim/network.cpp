@@ -67,7 +67,9 @@ void Network::digest_bytes(ByteView bytes) noexcept {
 
 LinkCounters Network::totals() const {
     LinkCounters sum;
-    for (const auto& entry : links_) sum += entry.second->counters();
+    for (const auto& entry : links_) {
+        sum += entry.second->counters();
+    }
     return sum;
 }
 

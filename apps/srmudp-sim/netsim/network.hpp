@@ -18,7 +18,7 @@ namespace srmudp::netsim {
 using HostId = std::size_t;
 
 class Network {
-public:
+  public:
     // Called when a datagram arrives at `to`.
     using Receiver = std::function<void(HostId to, HostId from, ByteView datagram)>;
 
@@ -45,7 +45,7 @@ public:
     // FNV-1a over every delivery (time, endpoints, bytes): equal digests mean equal runs.
     std::uint64_t trace_digest() const noexcept { return digest_; }
 
-private:
+  private:
     void arrive(HostId from, HostId to, const std::shared_ptr<const Bytes>& datagram);
     void digest(std::uint64_t value) noexcept;
     void digest_bytes(ByteView bytes) noexcept;

@@ -42,12 +42,11 @@ std::string describe_link(const LinkParams& p) {
 }
 
 std::string describe_workload(const WorkloadParams& w) {
-    return fmt::format("{} messages per direction, {} sizes up to {}, {:g}% text, {}", w.messages,
-                       w.mix == SizeMix::fixed_max ? "fixed" : "skewed", bytes(w.max_size),
-                       w.text_fraction * 100,
-                       w.interval > Duration::zero()
-                           ? fmt::format("one every {:g} ms", ms(w.interval))
-                           : std::string("as fast as the send buffer allows"));
+    return fmt::format(
+        "{} messages per direction, {} sizes up to {}, {:g}% text, {}", w.messages,
+        w.mix == SizeMix::fixed_max ? "fixed" : "skewed", bytes(w.max_size), w.text_fraction * 100,
+        w.interval > Duration::zero() ? fmt::format("one every {:g} ms", ms(w.interval))
+                                      : std::string("as fast as the send buffer allows"));
 }
 
 std::string describe_flow(const FlowFigures& f) {
@@ -55,11 +54,11 @@ std::string describe_flow(const FlowFigures& f) {
         f.established_after > Duration::zero()
             ? fmt::format("established at {:.1f} ms", ms(f.established_after))
             : std::string("never established");
-    return fmt::format("{} -> {}: sent {}, delivered {}, failed {}, received {} ({}); {}; {}",
-                       f.host, f.peer, f.messages_sent, f.messages_delivered, f.messages_failed,
-                       f.messages_received, bytes(f.bytes_received), established,
-                       f.end_reason ? "ended: " + f.end_reason.message()
-                                    : std::string(to_string(f.state)));
+    return fmt::format(
+        "{} -> {}: sent {}, delivered {}, failed {}, received {} ({}); {}; {}", f.host, f.peer,
+        f.messages_sent, f.messages_delivered, f.messages_failed, f.messages_received,
+        bytes(f.bytes_received), established,
+        f.end_reason ? "ended: " + f.end_reason.message() : std::string(to_string(f.state)));
 }
 
 }  // namespace
@@ -98,18 +97,22 @@ std::string describe(const Scenario& sc, const Result& r) {
         n.offered, bytes(n.bytes_offered), n.dropped(), n.dropped_loss, n.dropped_queue,
         n.dropped_partition, n.duplicated, n.delivered);
     out += fmt::format("workload  {}\n", describe_workload(sc.workload));
-    for (const FlowFigures& f : r.flows) out += fmt::format("          {}\n", describe_flow(f));
+    for (const FlowFigures& f : r.flows) {
+        out += fmt::format("          {}\n", describe_flow(f));
+    }
     out += fmt::format(
-        "figures   {} messages, {} in {:.3f} s virtual: goodput {:.2f} Mbit/s\n"
+        "figures   {} messages, {} in {:.3f} s virtual: goodput {:.2f} Mbit/s (all directions)\n"
         "          retransmitted {:.1f}% of stream bytes, datagram bytes / payload {:.2f}x, "
         "packets lost {}\n"
         "          final cwnd {} B, smoothed RTT {:.1f} ms; datagrams rejected {}; {} events, "
         "wall {:.3f} s\n",
         r.messages_delivered, bytes(r.bytes_delivered), secs(r.virtual_time), r.goodput_mbps,
-        r.retransmission_ratio * 100, r.wire_ratio, r.packets_lost, r.final_cwnd,
-        ms(r.final_srtt), r.datagrams_rejected, r.events, r.wall_seconds);
+        r.retransmission_ratio * 100, r.wire_ratio, r.packets_lost, r.final_cwnd, ms(r.final_srtt),
+        r.datagrams_rejected, r.events, r.wall_seconds);
     out += fmt::format("result    {}\n", r.passed ? "PASS" : "FAIL");
-    for (const std::string& f : r.failures) out += fmt::format("          - {}\n", f);
+    for (const std::string& f : r.failures) {
+        out += fmt::format("          - {}\n", f);
+    }
     if (r.failure_count > r.failures.size()) {
         out += fmt::format("          ... and {} more\n", r.failure_count - r.failures.size());
     }

@@ -31,13 +31,13 @@ double seconds_of(Duration d) {
 }
 
 class Simulation {
-public:
+  public:
     explicit Simulation(const Scenario& scenario)
         : sc_(scenario), loop_(kEpoch), network_(loop_, derive_seed(scenario.seed, kSeedNetwork)) {}
 
     Result run();
 
-private:
+  private:
     void build();
     void open();
     template <typename Done>
@@ -66,9 +66,8 @@ private:
 void Simulation::build() {
     for (HostId i = 0; i < sc_.hosts.size(); ++i) {
         const HostSpec& spec = sc_.hosts[i];
-        hosts_.push_back(std::make_unique<Host>(i, spec.name, spec.config,
-                                                derive_seed(sc_.seed, kSeedHost, i), loop_,
-                                                network_, log_));
+        hosts_.push_back(std::make_unique<Host>(
+            i, spec.name, spec.config, derive_seed(sc_.seed, kSeedHost, i), loop_, network_, log_));
         hosts_.back()->set_resolver([this](const PeerAddress& a) -> std::optional<HostId> {
             for (const auto& h : hosts_) {
                 if (h->address() == a) return h->id();
@@ -78,7 +77,9 @@ void Simulation::build() {
         traffic_.push_back(
             std::make_unique<Traffic>(*hosts_.back(), loop_, sc_.workload, sc_.seed, log_));
     }
-    for (const LinkSpec& l : sc_.links) network_.connect(l.a, l.b, l.a_to_b, l.b_to_a.value_or(l.a_to_b));
+    for (const LinkSpec& l : sc_.links) {
+        network_.connect(l.a, l.b, l.a_to_b, l.b_to_a.value_or(l.a_to_b));
+    }
     network_.set_receiver([this](HostId to, HostId from, ByteView datagram) {
         hosts_[to]->deliver(hosts_[from]->address(), datagram);
     });
@@ -86,7 +87,8 @@ void Simulation::build() {
 
 void Simulation::open() {
     const auto connect = [this](HostId from, HostId to) {
-        if (const std::error_code ec = traffic_[from]->connect(to, hosts_[to]->address(), sc_.key)) {
+        if (const std::error_code ec =
+                traffic_[from]->connect(to, hosts_[to]->address(), sc_.key)) {
             log_.add(fmt::format("{}: connect() to {} failed: {}", hosts_[from]->name(),
                                  hosts_[to]->name(), ec.message()));
         }
@@ -95,7 +97,9 @@ void Simulation::open() {
         if (const std::error_code ec = traffic_[0]->listen(sc_.key)) {
             log_.add(fmt::format("{}: listen() failed: {}", hosts_[0]->name(), ec.message()));
         }
-        for (HostId i = 1; i < hosts_.size(); ++i) connect(i, 0);
+        for (HostId i = 1; i < hosts_.size(); ++i) {
+            connect(i, 0);
+        }
         return;
     }
     for (HostId i = 1; i < hosts_.size(); ++i) {
@@ -111,7 +115,9 @@ bool Simulation::run_until(TimePoint limit, Done done) {
     while (!done()) {
         if (loop_.stopped() || loop_.next_event_time() > limit) return false;
         loop_.step();
-        for (const auto& t : traffic_) t->snapshot_stats();
+        for (const auto& t : traffic_) {
+            t->snapshot_stats();
+        }
     }
     return true;
 }
@@ -157,9 +163,9 @@ void Simulation::check_outcome() {
         const Flow* server = flow(0, i);
         if (client == nullptr) continue;  // connect() failed, already reported
         if (server == nullptr && sc_.expect == Outcome::completes) {
-            log_.add(fmt::format("{} never accepted {} ({})", hosts_[0]->name(), hosts_[i]->name(),
-                                 client->ending ? client->ending->reason.message()
-                                                : "connection still open"));
+            log_.add(fmt::format(
+                "{} never accepted {} ({})", hosts_[0]->name(), hosts_[i]->name(),
+                client->ending ? client->ending->reason.message() : "connection still open"));
         }
         check_pair(i, client, server);
     }
@@ -198,8 +204,8 @@ void Simulation::check_pair(HostId i, const Flow* client, const Flow* server) {
                                      sc_.expected_reason.message()));
             }
             if (f->out.unreported() != 0) {
-                log_.add(fmt::format("{}: {} messages neither delivered nor reported failed",
-                                     label, f->out.unreported()));
+                log_.add(fmt::format("{}: {} messages neither delivered nor reported failed", label,
+                                     f->out.unreported()));
             }
         }
     }
@@ -218,8 +224,12 @@ bool Simulation::network_is_lossy() const {
 // peer by peer_closed with our code and reason (or idle_timeout if the CLOSE may have been lost).
 void Simulation::close_and_check() {
     Duration wait = seconds(5);
-    for (const HostSpec& h : sc_.hosts) wait = std::max(wait, 2 * h.config.idle_timeout + seconds(5));
-    for (HostId i = 1; i < hosts_.size(); ++i) traffic_[i]->close_all(kCloseCode, kCloseReason);
+    for (const HostSpec& h : sc_.hosts) {
+        wait = std::max(wait, 2 * h.config.idle_timeout + seconds(5));
+    }
+    for (HostId i = 1; i < hosts_.size(); ++i) {
+        traffic_[i]->close_all(kCloseCode, kCloseReason);
+    }
     if (!run_until(loop_.now() + wait, [this] { return all_closed(); })) {
         log_.add(fmt::format("connections not closed {:.1f} s after close()", seconds_of(wait)));
     }
@@ -232,8 +242,8 @@ void Simulation::close_and_check() {
 
 void Simulation::check_close(const Flow& closer, const Flow& peer) {
     if (closer.ending && closer.ending->reason != error::closed_locally) {
-        log_.add(fmt::format("h{}: closing side ended with '{}', expected closed_locally", peer.peer,
-                             closer.ending->reason.message()));
+        log_.add(fmt::format("h{}: closing side ended with '{}', expected closed_locally",
+                             peer.peer, closer.ending->reason.message()));
     }
     if (closer.out.failed_count() != 0) {
         log_.add(fmt::format("h{}: {} messages failed on a graceful close after completion",
@@ -297,8 +307,8 @@ void Simulation::collect(Result& r) const {
                                  static_cast<double>(r.stream_bytes_sent);
     }
     if (r.bytes_delivered > 0) {
-        r.wire_ratio = static_cast<double>(r.datagram_bytes_sent) /
-                       static_cast<double>(r.bytes_delivered);
+        r.wire_ratio =
+            static_cast<double>(r.datagram_bytes_sent) / static_cast<double>(r.bytes_delivered);
     }
     r.network = network_.totals();
     r.events = loop_.executed();
@@ -320,10 +330,10 @@ Result Simulation::run() {
                                ? run_until(limit, [this] { return pairs_settled(); })
                                : run_until(limit, [this] { return all_closed(); });
         if (!ended && !loop_.stopped()) {
-            log_.add(fmt::format("run stopped at t={:.3f} s before the workload ended ({})",
-                                 seconds_of(loop_.now() - kEpoch),
-                                 loop_.pending() == 0 ? "nothing left to happen"
-                                                      : "virtual time limit reached"));
+            log_.add(fmt::format(
+                "run stopped at t={:.3f} s before the workload ended ({})",
+                seconds_of(loop_.now() - kEpoch),
+                loop_.pending() == 0 ? "nothing left to happen" : "virtual time limit reached"));
         }
         r.virtual_time = completed_at_.value_or(loop_.now()) - kEpoch;
         check_outcome();

@@ -54,7 +54,7 @@ struct Scenario {
     std::vector<HostSpec> hosts;  // at least 2; host 0 is the one every other host talks to
     std::vector<LinkSpec> links;
     OpenMode open = OpenMode::listen_connect;
-    WorkloadParams workload;  // per direction of every connection
+    WorkloadParams workload;             // per direction of every connection
     Duration time_limit = seconds(600);  // virtual
     Outcome expect = Outcome::completes;
     std::error_code expected_reason;  // for Outcome::connection_lost
@@ -93,10 +93,10 @@ struct Result {
 
     Duration virtual_time{};  // start to completion, or to the end of the run
     double wall_seconds = 0;
-    std::uint64_t events = 0;  // event loop steps
+    std::uint64_t events = 0;              // event loop steps
     std::uint64_t messages_delivered = 0;  // received by applications, all directions
     std::uint64_t bytes_delivered = 0;     // message payload
-    double goodput_mbps = 0;  // bytes_delivered over virtual_time, in Mbit/s
+    double goodput_mbps = 0;               // bytes_delivered over virtual_time, in Mbit/s
 
     std::uint64_t stream_bytes_sent = 0;  // all connections, both ends
     std::uint64_t stream_bytes_retransmitted = 0;
@@ -107,7 +107,7 @@ struct Result {
     std::size_t final_cwnd = 0;       // of the first connecting host's connection
     Duration final_srtt{};
 
-    LinkCounters network;  // every link added up
+    LinkCounters network;                  // every link added up
     std::uint64_t datagrams_rejected = 0;  // EndpointStats::datagrams_dropped, all hosts
     std::uint64_t trace_digest = 0;        // equal for equal runs
     std::vector<FlowFigures> flows;

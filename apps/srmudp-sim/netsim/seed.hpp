@@ -25,10 +25,10 @@ constexpr std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t label,
 
 // Labels for derive_seed: one per consumer of randomness.
 enum SeedLabel : std::uint64_t {
-    kSeedNetwork = 0x6E6574,     // "net"
-    kSeedHost = 0x686F7374,      // "host"
-    kSeedStream = 0x7374726D,    // "strm"
-    kSeedLink = 0x6C696E6B,      // "link"
+    kSeedNetwork = 0x6E6574,   // "net"
+    kSeedHost = 0x686F7374,    // "host"
+    kSeedStream = 0x7374726D,  // "strm"
+    kSeedLink = 0x6C696E6B,    // "link"
 };
 
 // Uniform doubles in [0, 1) from 64 random bits: the top 53 bits scaled, which unlike

@@ -99,8 +99,8 @@ void StreamReceiver::received(const Message& message) {
     if (message.kind != spec.kind || message.data.size() != spec.size) {
         ++mismatches_;
         log_.add(fmt::format("{}: message {} arrived as {} bytes of {}, expected {} bytes of {}",
-                             label_, index, message.data.size(), kind_name(message.kind),
-                             spec.size, kind_name(spec.kind)));
+                             label_, index, message.data.size(), kind_name(message.kind), spec.size,
+                             kind_name(spec.kind)));
         return;
     }
     message_content(seed_, index, spec, expected_);

@@ -22,7 +22,7 @@
 namespace srmudp::netsim {
 
 class StreamSender {
-public:
+  public:
     StreamSender(std::string label, std::uint64_t stream_seed, const WorkloadParams& params,
                  FailureLog& log);
 
@@ -48,7 +48,7 @@ public:
     std::size_t delivered_prefix() const noexcept { return delivered_prefix_; }
     std::uint64_t bytes_accepted() const noexcept { return bytes_accepted_; }
 
-private:
+  private:
     enum class Status : std::uint8_t { in_flight, delivered, failed };
     struct Sent {
         std::size_t index;
@@ -72,7 +72,7 @@ private:
 };
 
 class StreamReceiver {
-public:
+  public:
     StreamReceiver(std::string label, std::uint64_t stream_seed, const WorkloadParams& params,
                    FailureLog& log);
 
@@ -85,7 +85,7 @@ public:
     // Every message of the workload arrived.
     bool complete() const noexcept { return received_ >= params_.messages; }
 
-private:
+  private:
     std::string label_;
     std::uint64_t seed_;
     WorkloadParams params_;

@@ -15,8 +15,8 @@ namespace srmudp::netsim {
 namespace {
 
 const char* event_name(const Event& event) {
-    static constexpr const char* kNames[] = {"StateChanged",     "MessageReceived",
-                                             "MessageDelivered", "MessageFailed",
+    static constexpr const char* kNames[] = {"StateChanged",        "MessageReceived",
+                                             "MessageDelivered",    "MessageFailed",
                                              "SendBufferAvailable", "ConnectionAccepted"};
     static_assert(std::variant_size_v<Event> == sizeof kNames / sizeof kNames[0]);
     return kNames[event.index()];
@@ -128,8 +128,7 @@ void Traffic::on_state(Flow& flow, const StateChanged& change) {
     flow.state = change.state;
     if (change.state == ConnectionState::established) {
         if (flow.established_at) {
-            log_.add(fmt::format("{}: connection {} established twice", host_.name(),
-                                 flow.handle));
+            log_.add(fmt::format("{}: connection {} established twice", host_.name(), flow.handle));
         }
         flow.established_at = loop_.now();
         return;
@@ -148,8 +147,8 @@ void Traffic::on_accepted(ConnectionHandle handle) {
     const PeerAddress remote = host_.core().remote_address(handle);
     const std::optional<HostId> peer = host_.resolve(remote);
     if (!peer) {
-        log_.add(fmt::format("{}: accepted a connection from {}, which no host owns",
-                             host_.name(), remote.to_string()));
+        log_.add(fmt::format("{}: accepted a connection from {}, which no host owns", host_.name(),
+                             remote.to_string()));
         return;
     }
     if (flows_.count(handle) != 0 || flow_to(*peer) != nullptr) {

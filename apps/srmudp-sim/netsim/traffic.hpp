@@ -54,10 +54,10 @@ struct Flow {
 };
 
 class Traffic {
-public:
+  public:
     // host, loop and log must outlive the Traffic; it installs itself as host's event handler.
-    Traffic(Host& host, EventLoop& loop, const WorkloadParams& params,
-            std::uint64_t scenario_seed, FailureLog& log);
+    Traffic(Host& host, EventLoop& loop, const WorkloadParams& params, std::uint64_t scenario_seed,
+            FailureLog& log);
     Traffic(const Traffic&) = delete;
     Traffic& operator=(const Traffic&) = delete;
 
@@ -78,7 +78,7 @@ public:
     Host& host() noexcept { return host_; }
     const Host& host() const noexcept { return host_; }
 
-private:
+  private:
     void on_event(const EndpointEvent& event);
     void on_state(Flow& flow, const StateChanged& change);
     void on_accepted(ConnectionHandle handle);

@@ -17,7 +17,7 @@ constexpr std::uint64_t kSpecDraws = 1;
 constexpr std::uint64_t kContentDraws = 2;
 
 class Draws {
-public:
+  public:
     explicit Draws(std::uint64_t seed) : state_(seed) {}
     std::uint64_t next() noexcept { return mix64(state_++); }
     // Uniform in [lo, hi]; the modulo bias is irrelevant for test data.
@@ -25,7 +25,7 @@ public:
         return lo + static_cast<std::size_t>(next() % (hi - lo + 1));
     }
 
-private:
+  private:
     std::uint64_t state_;
 };
 
@@ -137,8 +137,8 @@ MessageSpec message_spec(std::uint64_t stream_seed, std::uint64_t index,
     const std::size_t max_size = std::min(params.max_size, kMaxWorkloadMessage);
     Draws d = draws_for(stream_seed, index, kSpecDraws);
     MessageSpec spec;
-    spec.kind = unit_interval(d.next()) < params.text_fraction ? MessageKind::text
-                                                               : MessageKind::binary;
+    spec.kind =
+        unit_interval(d.next()) < params.text_fraction ? MessageKind::text : MessageKind::binary;
     if (params.mix == SizeMix::fixed_max) {
         spec.size = max_size;
     } else if (index < kOpening.size()) {

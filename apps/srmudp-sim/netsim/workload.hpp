@@ -28,7 +28,7 @@ enum class SizeMix : std::uint8_t {
 };
 
 struct WorkloadParams {
-    std::size_t messages = 100;  // per direction of every connection
+    std::size_t messages = 100;        // per direction of every connection
     std::size_t max_size = 64u << 10;  // at most kMaxWorkloadMessage
     SizeMix mix = SizeMix::skewed;
     double text_fraction = 0.3;  // of the randomly drawn messages

@@ -12,7 +12,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 template <typename T>
 class BasicSpan {
-public:
+  public:
     constexpr BasicSpan() noexcept = default;
     constexpr BasicSpan(T* data, std::size_t size) noexcept : data_(data), size_(size) {}
     template <typename U, typename A,
@@ -42,7 +42,7 @@ public:
     }
     constexpr BasicSpan first(std::size_t count) const noexcept { return subspan(0, count); }
 
-private:
+  private:
     T* data_ = nullptr;
     std::size_t size_ = 0;
 };
@@ -54,6 +54,8 @@ inline ByteView as_bytes(std::string_view s) noexcept {
     return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
 }
 
-inline Bytes to_bytes(ByteView v) { return Bytes(v.begin(), v.end()); }
+inline Bytes to_bytes(ByteView v) {
+    return Bytes(v.begin(), v.end());
+}
 
 }  // namespace srmudp

@@ -46,7 +46,7 @@ struct EndpointStats {
 };
 
 class EndpointCore {
-public:
+  public:
     // random supplies ephemeral keys and connection IDs; it must outlive the core.
     EndpointCore(const Config& config, Random& random);
     ~EndpointCore();
@@ -55,7 +55,9 @@ public:
 
     // Starts a symmetric connection attempt towards remote (the peer may do the same towards us:
     // hole punching). Handshake initiations are sent until the peer answers or the deadline
-    // passes; the outcome arrives as a StateChanged event. Errors: error::empty_key.
+    // passes; the outcome arrives as a StateChanged event. Errors: error::empty_key,
+    // error::invalid_argument (this endpoint already has a connection to `remote`: one
+    // connection per peer address, so the peer's initiations can be routed), error::crypto_failure.
     std::error_code connect(TimePoint now, const PeerAddress& remote, std::string_view key,
                             ConnectionHandle& handle, ConnectOptions options = {});
 
@@ -85,8 +87,9 @@ public:
     // while connecting; they are sent once established.
     std::error_code send(ConnectionHandle handle, MessageKind kind, ByteView data, MessageId& id);
 
-    // Closes gracefully: the peer gets a CLOSE frame with code and reason; messages not yet
-    // acknowledged are reported failed with error::closed_locally.
+    // Closes gracefully: the peer gets a CLOSE frame with code (application codes are below
+    // 2^32; larger values are reduced modulo 2^32) and reason (at most 512 bytes are sent);
+    // messages not yet acknowledged are reported failed with error::closed_locally.
     void close(ConnectionHandle handle, TimePoint now, std::uint64_t code = 0,
                std::string_view reason = {});
 
@@ -96,7 +99,7 @@ public:
     // The peer address of a connection (the one connect() named, or where an accepted peer is).
     PeerAddress remote_address(ConnectionHandle handle) const;
 
-private:
+  private:
     class Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -12,25 +12,23 @@ namespace srmudp {
 
 enum class error {
     // Caller mistakes.
-    invalid_argument = 1,     // a parameter is out of range or malformed
-    empty_key = 2,            // the key string is empty
-    message_too_large = 3,    // the message exceeds Config::max_message_size
-    send_buffer_full = 4,     // the bounded send buffer cannot take this message now; retry later
-    not_established = 5,      // the operation needs an established connection
-    connection_closed = 6,    // the connection is closed; nothing more can be sent
+    invalid_argument = 1,   // a parameter is out of range or malformed
+    empty_key = 2,          // the key string is empty
+    message_too_large = 3,  // the message exceeds Config::max_message_size
+    send_buffer_full = 4,   // the bounded send buffer cannot take this message now; retry later
+    connection_closed = 6,  // the connection is closed; nothing more can be sent
     // Input from the network that was rejected (the datagram is dropped, nothing else happens).
-    malformed_packet = 20,     // too short, bad lengths, unknown packet type, trailing bytes
-    unsupported_version = 21,  // protocol version not spoken by this implementation
+    malformed_packet = 20,       // too short, bad lengths, unknown packet type, trailing bytes
+    unsupported_version = 21,    // protocol version not spoken by this implementation
     authentication_failed = 22,  // AEAD tag did not verify (forged, corrupted or other key)
     replayed_packet = 23,        // packet number already seen or below the replay window
-    unknown_connection = 24,     // no connection with this connection ID
     // Reasons a connection failed or ended.
-    wrong_key = 40,             // the peer answered, but proves a different key
-    handshake_timeout = 41,     // no authenticated answer before the connect deadline
-    idle_timeout = 42,          // nothing heard from the peer for Config::idle_timeout
-    peer_closed = 43,           // the peer closed the connection gracefully
-    closed_locally = 44,        // close() was called on this side
-    protocol_violation = 45,    // the peer broke the protocol (bad frame, flow control, ...)
+    wrong_key = 40,               // the peer answered, but proves a different key
+    handshake_timeout = 41,       // no authenticated answer before the connect deadline
+    idle_timeout = 42,            // nothing heard from the peer for Config::idle_timeout
+    peer_closed = 43,             // the peer closed the connection gracefully
+    closed_locally = 44,          // close() was called on this side
+    protocol_violation = 45,      // the peer broke the protocol (bad frame, flow control, ...)
     peer_message_too_large = 46,  // the peer sent a message above our max_message_size
     crypto_failure = 47,          // an OpenSSL primitive failed unexpectedly
     internal_error = 48,

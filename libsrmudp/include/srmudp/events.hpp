@@ -14,8 +14,9 @@ namespace srmudp {
 enum class ConnectionState : std::uint8_t {
     connecting,   // handshake under way (initiations sent and/or answered)
     established,  // keys agreed and the peer proved it holds the key; messages flow
-    closing,      // a CLOSE was sent or received; draining before the state is dropped
-    closed,       // terminal; the event that reports it carries the reason
+    closing,      // close() sent a CLOSE (or a local failure did); waiting 3 PTOs before closed
+    closed,       // terminal; the event that reports it carries the reason. A CLOSE from the
+                  // peer, an idle timeout or a failed handshake lead here directly.
 };
 
 const char* to_string(ConnectionState) noexcept;
@@ -27,7 +28,8 @@ struct StateChanged {
     ConnectionState state;
     // For closing/closed: why (error::peer_closed, error::idle_timeout, error::wrong_key, ...).
     std::error_code reason;
-    // For error::peer_closed: the peer's close code and text.
+    // For error::peer_closed: the peer's close code and text. Codes below 2^32 come from the
+    // peer's application; codes from 2^32 up are the transport's (see docs/PROTOCOL.md).
     std::uint64_t peer_code = 0;
     std::string peer_reason;
 };
@@ -36,7 +38,8 @@ struct MessageReceived {
     Message message;
 };
 
-// The peer acknowledged every byte of the message: its application receives it.
+// The peer's transport acknowledged every byte of the message and of every message before it: it
+// has the whole message and hands it to its application in order.
 struct MessageDelivered {
     MessageId id;
 };
@@ -65,9 +68,9 @@ struct ConnectionStats {
     std::uint64_t packets_sent = 0;
     std::uint64_t packets_received = 0;
     std::uint64_t packets_lost = 0;
-    std::uint64_t datagram_bytes_sent = 0;      // UDP payload bytes, all packet types
+    std::uint64_t datagram_bytes_sent = 0;  // UDP payload bytes, all packet types
     std::uint64_t datagram_bytes_received = 0;
-    std::uint64_t stream_bytes_sent = 0;        // message stream bytes, first transmissions
+    std::uint64_t stream_bytes_sent = 0;  // message stream bytes, first transmissions
     std::uint64_t stream_bytes_retransmitted = 0;
     std::uint64_t messages_sent = 0;
     std::uint64_t messages_received = 0;

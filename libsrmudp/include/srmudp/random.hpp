@@ -12,7 +12,7 @@
 namespace srmudp {
 
 class Random {
-public:
+  public:
     virtual ~Random() = default;
     // Fills out with random bytes.
     virtual void fill(MutableByteView out) = 0;
@@ -21,7 +21,8 @@ public:
         std::uint8_t b[8];
         fill(MutableByteView(b, sizeof b));
         std::uint64_t v = 0;
-        for (std::uint8_t x : b) v = (v << 8) | x;
+        for (std::uint8_t x : b)
+            v = (v << 8) | x;
         return v;
     }
 };
@@ -32,11 +33,11 @@ Random& system_random();
 // A deterministic generator for tests and simulation only (never for real keys): ChaCha20
 // keystream from a 64-bit seed.
 class SeededRandom final : public Random {
-public:
+  public:
     explicit SeededRandom(std::uint64_t seed);
     void fill(MutableByteView out) override;
 
-private:
+  private:
     std::uint8_t key_[32];
     std::uint64_t counter_ = 0;
 };

@@ -86,7 +86,8 @@ std::size_t PeerAddressHash::operator()(const PeerAddress& a) const noexcept {
         h *= 1099511628211ull;
     };
     mix(static_cast<std::uint8_t>(a.family));
-    for (std::uint8_t b : a.ip) mix(b);
+    for (std::uint8_t b : a.ip)
+        mix(b);
     mix(static_cast<std::uint8_t>(a.port >> 8));
     mix(static_cast<std::uint8_t>(a.port));
     return static_cast<std::size_t>(h);
@@ -94,10 +95,14 @@ std::size_t PeerAddressHash::operator()(const PeerAddress& a) const noexcept {
 
 const char* to_string(ConnectionState state) noexcept {
     switch (state) {
-        case ConnectionState::connecting: return "connecting";
-        case ConnectionState::established: return "established";
-        case ConnectionState::closing: return "closing";
-        case ConnectionState::closed: return "closed";
+        case ConnectionState::connecting:
+            return "connecting";
+        case ConnectionState::established:
+            return "established";
+        case ConnectionState::closing:
+            return "closing";
+        case ConnectionState::closed:
+            return "closed";
     }
     return "unknown";
 }

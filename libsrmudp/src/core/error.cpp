@@ -4,32 +4,47 @@ namespace srmudp {
 namespace {
 
 class ErrorCategory final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "srmudp"; }
 
     std::string message(int code) const override {
         switch (static_cast<error>(code)) {
-            case error::invalid_argument: return "invalid argument";
-            case error::empty_key: return "the encryption key is empty";
-            case error::message_too_large: return "message exceeds the maximum message size";
-            case error::send_buffer_full: return "send buffer is full; retry when it drains";
-            case error::not_established: return "connection is not established";
-            case error::connection_closed: return "connection is closed";
-            case error::malformed_packet: return "malformed packet";
-            case error::unsupported_version: return "unsupported protocol version";
-            case error::authentication_failed: return "packet authentication failed";
-            case error::replayed_packet: return "replayed or too old packet";
-            case error::unknown_connection: return "unknown connection ID";
-            case error::wrong_key: return "handshake failed: the peer uses a different key";
-            case error::handshake_timeout: return "handshake timed out: no answer from the peer";
-            case error::idle_timeout: return "connection timed out: nothing heard from the peer";
-            case error::peer_closed: return "the peer closed the connection";
-            case error::closed_locally: return "connection closed locally";
-            case error::protocol_violation: return "protocol violation";
+            case error::invalid_argument:
+                return "invalid argument";
+            case error::empty_key:
+                return "the encryption key is empty";
+            case error::message_too_large:
+                return "message exceeds the maximum message size";
+            case error::send_buffer_full:
+                return "send buffer is full; retry when it drains";
+            case error::connection_closed:
+                return "connection is closed";
+            case error::malformed_packet:
+                return "malformed packet";
+            case error::unsupported_version:
+                return "unsupported protocol version";
+            case error::authentication_failed:
+                return "packet authentication failed";
+            case error::replayed_packet:
+                return "replayed or too old packet";
+            case error::wrong_key:
+                return "handshake failed: the peer uses a different key";
+            case error::handshake_timeout:
+                return "handshake timed out: no answer from the peer";
+            case error::idle_timeout:
+                return "connection timed out: nothing heard from the peer";
+            case error::peer_closed:
+                return "the peer closed the connection";
+            case error::closed_locally:
+                return "connection closed locally";
+            case error::protocol_violation:
+                return "protocol violation";
             case error::peer_message_too_large:
                 return "the peer sent a message larger than the maximum message size";
-            case error::crypto_failure: return "cryptographic primitive failed";
-            case error::internal_error: return "internal error";
+            case error::crypto_failure:
+                return "cryptographic primitive failed";
+            case error::internal_error:
+                return "internal error";
         }
         return "unknown srmudp error " + std::to_string(code);
     }
@@ -39,7 +54,7 @@ public:
         return in_condition(static_cast<error>(code), static_cast<condition>(cond.value()));
     }
 
-private:
+  private:
     static bool in_condition(error e, condition c) noexcept {
         switch (c) {
             case condition::handshake_failed:
@@ -50,26 +65,31 @@ private:
             case condition::connection_lost:
                 return e == error::idle_timeout || e == error::peer_closed ||
                        e == error::closed_locally || e == error::connection_closed;
-            case condition::would_block: return e == error::send_buffer_full;
+            case condition::would_block:
+                return e == error::send_buffer_full;
             case condition::rejected_packet:
                 return e == error::malformed_packet || e == error::unsupported_version ||
-                       e == error::authentication_failed || e == error::replayed_packet ||
-                       e == error::unknown_connection;
+                       e == error::authentication_failed || e == error::replayed_packet;
         }
         return false;
     }
 };
 
 class ConditionCategory final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "srmudp-condition"; }
     std::string message(int code) const override {
         switch (static_cast<condition>(code)) {
-            case condition::handshake_failed: return "handshake failed";
-            case condition::protocol_violation: return "protocol violation";
-            case condition::connection_lost: return "connection lost";
-            case condition::would_block: return "operation would block";
-            case condition::rejected_packet: return "packet rejected";
+            case condition::handshake_failed:
+                return "handshake failed";
+            case condition::protocol_violation:
+                return "protocol violation";
+            case condition::connection_lost:
+                return "connection lost";
+            case condition::would_block:
+                return "operation would block";
+            case condition::rejected_packet:
+                return "packet rejected";
         }
         return "unknown srmudp condition " + std::to_string(code);
     }

@@ -11,7 +11,7 @@ namespace srmudp {
 namespace {
 
 class SystemRandom final : public Random {
-public:
+  public:
     void fill(MutableByteView out) override {
         // RAND_bytes only fails when the OS entropy source is gone; continuing with
         // predictable bytes would be worse than stopping.
@@ -28,16 +28,18 @@ Random& system_random() {
 
 SeededRandom::SeededRandom(std::uint64_t seed) {
     std::memset(key_, 0, sizeof key_);
-    for (int i = 0; i < 8; ++i) key_[i] = static_cast<std::uint8_t>(seed >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        key_[i] = static_cast<std::uint8_t>(seed >> (8 * i));
 }
 
 void SeededRandom::fill(MutableByteView out) {
     std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
-                                                                         &EVP_CIPHER_CTX_free);
+                                                                        &EVP_CIPHER_CTX_free);
     // The 16-byte ChaCha20 IV is a 32-bit block counter followed by the nonce; each call uses
     // a fresh nonce so no keystream is ever reused.
     std::uint8_t iv[16] = {};
-    for (int i = 0; i < 8; ++i) iv[8 + i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        iv[8 + i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
     ++counter_;
     std::memset(out.data(), 0, out.size());
     int len = 0;

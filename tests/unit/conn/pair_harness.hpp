@@ -19,7 +19,7 @@ struct InFlight {
 };
 
 class Harness {
-public:
+  public:
     // What happens to a datagram on the wire: return false to drop it; it may be modified.
     using Filter = std::function<bool(const PeerAddress& from, const PeerAddress& to, Bytes&)>;
 
@@ -43,8 +43,10 @@ public:
         for (int guard = 0; guard < 10'000'000; ++guard) {
             flush();
             TimePoint next = until;
-            for (auto& w : wire_) next = std::min(next, w.arrival);
-            for (auto& [addr, node] : nodes_) next = std::min(next, node.core->next_deadline());
+            for (auto& w : wire_)
+                next = std::min(next, w.arrival);
+            for (auto& [addr, node] : nodes_)
+                next = std::min(next, node.core->next_deadline());
             if (next > until) next = until;
             if (next < now_) next = now_;
             now_ = next;
@@ -62,19 +64,22 @@ public:
     // Runs until pred() holds or `limit` of virtual time passed; returns pred().
     bool run_until_true(const std::function<bool()>& pred, Duration limit = seconds(60)) {
         const TimePoint end = now_ + limit;
-        while (!pred() && now_ < end) run_until(std::min(end, now_ + milliseconds(5)));
+        while (!pred() && now_ < end)
+            run_until(std::min(end, now_ + milliseconds(5)));
         return pred();
     }
 
-private:
+  private:
     struct Node {
         std::unique_ptr<EndpointCore> core;
         std::vector<EndpointEvent> events;
     };
 
     bool work_due() {
-        for (auto& w : wire_) if (w.arrival <= now_) return true;
-        for (auto& [addr, node] : nodes_) if (node.core->next_deadline() <= now_) return true;
+        for (auto& w : wire_)
+            if (w.arrival <= now_) return true;
+        for (auto& [addr, node] : nodes_)
+            if (node.core->next_deadline() <= now_) return true;
         return false;
     }
 
@@ -89,7 +94,8 @@ private:
                 wire_.push_back({now_ + delay_, addr, to, std::move(data)});
             }
             EndpointEvent ev;
-            while (node.core->poll_event(ev)) node.events.push_back(std::move(ev));
+            while (node.core->poll_event(ev))
+                node.events.push_back(std::move(ev));
         }
     }
 
@@ -97,7 +103,10 @@ private:
         std::deque<InFlight> later;
         std::vector<InFlight> due;
         for (auto& w : wire_) {
-            if (w.arrival <= now_) due.push_back(std::move(w)); else later.push_back(std::move(w));
+            if (w.arrival <= now_)
+                due.push_back(std::move(w));
+            else
+                later.push_back(std::move(w));
         }
         wire_ = std::move(later);
         for (auto& w : due) {

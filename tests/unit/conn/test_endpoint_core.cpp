@@ -26,7 +26,8 @@ std::vector<T> events_of(const std::vector<EndpointEvent>& events, ConnectionHan
 }
 
 bool has_state(const std::vector<EndpointEvent>& events, ConnectionState s) {
-    for (const auto& c : events_of<StateChanged>(events)) if (c.state == s) return true;
+    for (const auto& c : events_of<StateChanged>(events))
+        if (c.state == s) return true;
     return false;
 }
 
@@ -80,7 +81,8 @@ TEST_CASE("listen accepts a connecting peer that proves the key") {
     REQUIRE_FALSE(client.connect(net.now(), kA, kKey, hc));
     MessageId id = 0;
     REQUIRE_FALSE(client.send(hc, MessageKind::text, as_bytes("queued before established"), id));
-    REQUIRE(net.run_until_true([&] { return events_of<MessageDelivered>(net.events(kB)).size() == 1; }));
+    REQUIRE(net.run_until_true(
+        [&] { return events_of<MessageDelivered>(net.events(kB)).size() == 1; }));
     REQUIRE(events_of<ConnectionAccepted>(net.events(kA)).size() == 1);
     auto got = events_of<MessageReceived>(net.events(kA));
     REQUIRE(got.size() == 1);
@@ -120,8 +122,8 @@ TEST_CASE("a listener with another key stays silent; the initiator times out") {
     });
     ConnectionHandle hc = 0;
     Config cfg;
-    REQUIRE_FALSE(client.connect(net.now(), kA, "client key", hc,
-                                 ConnectOptions{net.now() + seconds(5)}));
+    REQUIRE_FALSE(
+        client.connect(net.now(), kA, "client key", hc, ConnectOptions{net.now() + seconds(5)}));
     net.run_for(seconds(10));
     CHECK(from_server == 0);  // no amplification, no oracle
     CHECK(closed_reason(net.events(kB)) == error::handshake_timeout);

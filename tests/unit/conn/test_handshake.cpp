@@ -122,8 +122,8 @@ TEST_CASE("truncated or padded handshake packets are malformed") {
     const auto psk = psk_of("length test");
     InitiatorState init;
     REQUIRE_FALSE(create_initiation(psk, 1, payload(0, 0), r, init));
-    for (std::size_t len : {std::size_t{0}, std::size_t{1}, std::size_t{10}, std::size_t{42},
-                            kInitiationSize - 1}) {
+    for (std::size_t len :
+         {std::size_t{0}, std::size_t{1}, std::size_t{10}, std::size_t{42}, kInitiationSize - 1}) {
         ConsumedInitiation c;
         CHECK(consume_initiation(psk, ByteView(init.datagram.data(), len), r, c));
     }

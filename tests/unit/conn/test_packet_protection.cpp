@@ -76,7 +76,8 @@ TEST_CASE("reordered packets within the window open; old ones are replays") {
     PacketProtection tx(keys, true, 1u << 20);
     PacketProtection rx(keys, false, 1u << 20);
     std::vector<Sealed> packets;
-    for (std::uint64_t pn = 0; pn < 3000; ++pn) packets.push_back(seal(tx, pn, "x"));
+    for (std::uint64_t pn = 0; pn < 3000; ++pn)
+        packets.push_back(seal(tx, pn, "x"));
     CHECK_FALSE(open(rx, packets[2999].datagram));
     CHECK_FALSE(open(rx, packets[2500].datagram));
     CHECK_FALSE(open(rx, packets[1000].datagram));  // inside the 2048-packet window
@@ -106,7 +107,8 @@ TEST_CASE("a packet from before a key update still opens after it (reordering)")
     PacketProtection a(keys, true, 4);
     PacketProtection b(keys, false, 4);
     std::vector<Sealed> old;
-    for (std::uint64_t pn = 0; pn < 4; ++pn) old.push_back(seal(a, pn, "old"));
+    for (std::uint64_t pn = 0; pn < 4; ++pn)
+        old.push_back(seal(a, pn, "old"));
     // b answers so that a may update (its peer must be on the same generation first).
     REQUIRE_FALSE(open(b, old[0].datagram));
     auto reply = seal(b, 0, "r");

@@ -68,7 +68,9 @@ Connection::Connection(const ConnectionSetup& setup, TimePoint now, ConsumedInit
     answer_initiation(now, std::move(initiation));
 }
 
-Connection::~Connection() { OPENSSL_cleanse(psk_.data(), psk_.size()); }
+Connection::~Connection() {
+    OPENSSL_cleanse(psk_.data(), psk_.size());
+}
 
 HandshakePayload Connection::local_payload() const {
     HandshakePayload p;
@@ -91,7 +93,8 @@ void Connection::start_initiation(TimePoint now) {
 void Connection::answer_initiation(TimePoint now, ConsumedInitiation&& initiation) {
     crypto::TransportKeys keys;
     role_ = Role::responder;
-    if (auto ec = create_response(initiation, local_cid_, local_payload(), response_datagram_, keys)) {
+    if (auto ec =
+            create_response(initiation, local_cid_, local_payload(), response_datagram_, keys)) {
         enter_closed(ec);
         return;
     }
@@ -198,7 +201,7 @@ void Connection::on_data(TimePoint now, const PeerAddress&, ByteView datagram,
     bool ack_eliciting = false;
     if (auto ec = process_frames(now, ByteView(plaintext_.data(), plaintext_size), ack_eliciting)) {
         const CloseCode code = ec == error::peer_message_too_large ? CloseCode::message_too_large
-                                                                    : CloseCode::protocol_violation;
+                                                                   : CloseCode::protocol_violation;
         fail(now, ec == error::malformed_packet ? make_error_code(error::protocol_violation) : ec,
              code, ec.message());
         return;
@@ -236,7 +239,8 @@ std::error_code Connection::on_ack_frame(TimePoint now, const codec::AckFrame& a
                     result.persistent_congestion);
     for (const auto& packet : result.acked) {
         if (packet.in_flight) cc_->on_packet_acked(packet, now);
-        for (const auto& range : packet.stream) send_stream_.on_acked(range.offset, range.length);
+        for (const auto& range : packet.stream)
+            send_stream_.on_acked(range.offset, range.length);
         if (packet.carried_ack) acks_.on_ack_frame_acked(packet.largest_acked_in_ack);
     }
     for (MessageId id : send_stream_.take_delivered()) {
@@ -256,7 +260,8 @@ void Connection::on_packets_lost(TimePoint now, const std::vector<recovery::Sent
                                  bool persistent_congestion) {
     for (const auto& packet : lost) {
         ++stats_.packets_lost;
-        for (const auto& range : packet.stream) send_stream_.on_lost(range.offset, range.length);
+        for (const auto& range : packet.stream)
+            send_stream_.on_lost(range.offset, range.length);
         if (packet.max_data) max_data_pending_ = true;
     }
     if (congestion_event) cc_->on_congestion_event(newest_lost_sent, now);
@@ -297,10 +302,12 @@ void Connection::close(TimePoint now, std::uint64_t code, std::string_view reaso
         enter_closed(make_error_code(error::closed_locally));
         return;
     }
-    begin_closing(now, code, reason, make_error_code(error::closed_locally));
+    // Application codes live below the transport's own range.
+    begin_closing(now, code % kTransportCloseBase, reason, make_error_code(error::closed_locally));
 }
 
-void Connection::fail(TimePoint now, std::error_code reason, CloseCode code, std::string_view text) {
+void Connection::fail(TimePoint now, std::error_code reason, CloseCode code,
+                      std::string_view text) {
     if (state_ == ConnectionState::closing || state_ == ConnectionState::closed) return;
     if (state_ != ConnectionState::established) {
         enter_closed(reason);
@@ -315,7 +322,7 @@ void Connection::begin_closing(TimePoint now, std::uint64_t code, std::string_vi
     frame.code = code;
     frame.reason.assign(text.substr(0, codec::kMaxCloseReason));
     close_frame_ = std::move(frame);
-    close_sends_left_ = kMaxCloseRetransmits;
+    close_sends_left_ = kMaxCloseSends;
     close_send_pending_ = true;
     close_reason_ = reason;
     closing_until_ = now + kClosingPtoMultiplier * pto();
@@ -333,8 +340,8 @@ void Connection::on_timeout(TimePoint now) {
     }
     if (state_ == ConnectionState::connecting) {
         if (now >= handshake_deadline_) {
-            enter_closed(make_error_code(auth_failures_ > 0 ? error::wrong_key
-                                                            : error::handshake_timeout));
+            enter_closed(
+                make_error_code(auth_failures_ > 0 ? error::wrong_key : error::handshake_timeout));
         }
         return;
     }
@@ -353,16 +360,19 @@ void Connection::on_timeout(TimePoint now) {
 
 TimePoint Connection::deadline() const {
     switch (state_) {
-        case ConnectionState::closed: return kNever;
-        case ConnectionState::closing: return closing_until_;
+        case ConnectionState::closed:
+            return kNever;
+        case ConnectionState::closing:
+            return closing_until_;
         case ConnectionState::connecting:
             return std::min(handshake_deadline_,
                             initiator_ ? next_initiation_time_ : TimePoint(kNever));
-        case ConnectionState::established: break;
+        case ConnectionState::established:
+            break;
     }
-    TimePoint t = std::min({last_received_ + config_.idle_timeout, loss_.deadline(),
-                            acks_.ack_deadline(),
-                            last_ack_eliciting_sent_ + config_.keepalive_interval});
+    TimePoint t =
+        std::min({last_received_ + config_.idle_timeout, loss_.deadline(), acks_.ack_deadline(),
+                  last_ack_eliciting_sent_ + config_.keepalive_interval});
     TimePoint paced = kNever;
     if (can_send_stream_data(last_now_, &paced)) paced = last_now_;
     return std::min(t, paced);
@@ -380,7 +390,8 @@ void Connection::emit_state(ConnectionState state, std::error_code reason) {
 }
 
 void Connection::fail_pending_messages(std::error_code reason) {
-    for (MessageId id : send_stream_.fail_all()) events_.emplace_back(MessageFailed{id, reason});
+    for (MessageId id : send_stream_.fail_all())
+        events_.emplace_back(MessageFailed{id, reason});
 }
 
 void Connection::enter_closed(std::error_code reason, std::uint64_t peer_code,
@@ -388,15 +399,17 @@ void Connection::enter_closed(std::error_code reason, std::uint64_t peer_code,
     if (state_ == ConnectionState::closed) return;
     fail_pending_messages(reason);
     state_ = ConnectionState::closed;
-    events_.emplace_back(StateChanged{ConnectionState::closed, reason, peer_code,
-                                      std::move(peer_reason)});
+    events_.emplace_back(
+        StateChanged{ConnectionState::closed, reason, peer_code, std::move(peer_reason)});
     initiator_.reset();
     if (protection_) stats_.key_updates = protection_->key_updates();
     protection_.reset();
     loss_.drain();
 }
 
-Duration Connection::pto() const { return rtt_.pto_duration(config_.max_ack_delay); }
+Duration Connection::pto() const {
+    return rtt_.pto_duration(config_.max_ack_delay);
+}
 
 ConnectionStats Connection::stats() const {
     ConnectionStats s = stats_;

@@ -7,7 +7,8 @@
 // (recovery/), congestion control and pacing (cc/) and the message streams (message/).
 //
 //   connecting --(response / first data packet)--> established --(close)--> closing --> closed
-//        \--(deadline, wrong key)--> closed            \--(CLOSE received, idle, violation)--> closed
+//        \--(deadline, wrong key)--> closed            \--(CLOSE received, idle, violation)-->
+//        closed
 #pragma once
 
 #include <deque>
@@ -44,7 +45,7 @@ struct ConnectionSetup {
 };
 
 class Connection {
-public:
+  public:
     // connect(): sends initiations until answered or `deadline`; on simultaneous open it answers
     // the peer's initiation instead when the tie-break says so.
     Connection(const ConnectionSetup& setup, TimePoint now, TimePoint deadline);
@@ -79,7 +80,7 @@ public:
     bool accepted_by_listener() const { return accepted_by_listener_; }
     bool authenticated_failures() const { return auth_failures_ > 0; }
 
-private:
+  private:
     enum class Role : std::uint8_t { initiator, responder };
 
     // handshake
@@ -132,8 +133,8 @@ private:
 
     // Handshake state.
     std::optional<InitiatorState> initiator_;
-    Bytes response_datagram_;                   // responder: cached for retransmitted initiations
-    crypto::X25519Key answered_ephemeral_{};    // responder: the initiation it answered
+    Bytes response_datagram_;                 // responder: cached for retransmitted initiations
+    crypto::X25519Key answered_ephemeral_{};  // responder: the initiation it answered
     bool response_pending_ = false;
     TimePoint handshake_deadline_;
     TimePoint next_initiation_time_;
@@ -168,8 +169,8 @@ private:
     bool close_send_pending_ = false;
     std::error_code close_reason_;
 
-    Bytes plaintext_;      // scratch buffer for one packet's frames
-    Bytes stream_chunk_;   // scratch buffer for one STREAM frame's data
+    Bytes plaintext_;     // scratch buffer for one packet's frames
+    Bytes stream_chunk_;  // scratch buffer for one STREAM frame's data
     std::deque<Event> events_;
     ConnectionStats stats_{};
 };

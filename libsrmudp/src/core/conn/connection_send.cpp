@@ -20,10 +20,14 @@ constexpr std::size_t kMaxStreamFrameHeader = 11;
 std::size_t Connection::poll_transmit(TimePoint now, MutableByteView out) {
     last_now_ = now;
     switch (state_) {
-        case ConnectionState::closed: return 0;
-        case ConnectionState::connecting: return transmit_handshake(now, out);
-        case ConnectionState::closing: break;
-        case ConnectionState::established: return transmit_data(now, out);
+        case ConnectionState::closed:
+            return 0;
+        case ConnectionState::connecting:
+            return transmit_handshake(now, out);
+        case ConnectionState::closing:
+            break;
+        case ConnectionState::established:
+            return transmit_data(now, out);
     }
     if (!close_send_pending_ || !protection_ || !close_frame_) return 0;
     close_send_pending_ = false;
@@ -77,9 +81,8 @@ bool Connection::wants_to_send(TimePoint now) const {
 std::size_t Connection::transmit_data(TimePoint now, MutableByteView out) {
     if (!protection_ || !wants_to_send(now)) return 0;
     recovery::SentPacket record;
-    const std::size_t frames =
-        build_frames(now, MutableByteView(plaintext_.data(), plaintext_.size() - kPacketOverhead),
-                     record);
+    const std::size_t frames = build_frames(
+        now, MutableByteView(plaintext_.data(), plaintext_.size() - kPacketOverhead), record);
     if (frames == 0) return 0;
     const std::uint64_t pn = next_packet_number_++;
     const std::size_t size =
@@ -126,7 +129,8 @@ std::size_t Connection::build_frames(TimePoint now, MutableByteView plaintext,
         }
     }
     if (path_response_pending_) {
-        if (codec::encode_path_response_frame(w, codec::PathResponseFrame{*path_response_pending_})) {
+        if (codec::encode_path_response_frame(w,
+                                              codec::PathResponseFrame{*path_response_pending_})) {
             path_response_pending_.reset();
             record.ack_eliciting = true;
         }
@@ -139,7 +143,8 @@ std::size_t Connection::build_frames(TimePoint now, MutableByteView plaintext,
         record.ack_eliciting = true;
     }
     // A probe may exceed the congestion window (RFC 9002 section 6.2.4); other data may not.
-    if (probe ? send_stream_.has_data_to_send(peer_max_data_) : can_send_stream_data(now, nullptr)) {
+    if (probe ? send_stream_.has_data_to_send(peer_max_data_)
+              : can_send_stream_data(now, nullptr)) {
         if (append_stream_frames(w, record) > 0) record.ack_eliciting = true;
     }
     return w.size();
@@ -148,8 +153,7 @@ std::size_t Connection::build_frames(TimePoint now, MutableByteView plaintext,
 std::size_t Connection::append_stream_frames(codec::Writer& w, recovery::SentPacket& record) {
     std::size_t appended = 0;
     if (stream_chunk_.size() < plaintext_.size()) stream_chunk_.resize(plaintext_.size());
-    while (w.remaining() > kMaxStreamFrameHeader &&
-           send_stream_.has_data_to_send(peer_max_data_)) {
+    while (w.remaining() > kMaxStreamFrameHeader && send_stream_.has_data_to_send(peer_max_data_)) {
         const auto chunk = send_stream_.next_chunk(
             peer_max_data_, w.remaining() - kMaxStreamFrameHeader, stream_chunk_.data());
         if (chunk.length == 0) break;

@@ -22,7 +22,7 @@ inline constexpr std::string_view kPrologueLabel = "srmudp v1 handshake";
 inline constexpr std::string_view kKeyUpdateLabel = "srmudp v1 key update";
 
 // Initiations are padded to this size (the QUIC Initial rule, RFC 9000 section 14.1): it proves
-// the path carries 1200-byte datagrams, and it makes every response (98 bytes) far smaller than
+// the path carries 1200-byte datagrams, and it makes every response (106 bytes) far smaller than
 // what provoked it, so a spoofed initiation cannot be used for amplification.
 inline constexpr std::size_t kInitiationSize = 1200;
 
@@ -33,26 +33,24 @@ inline constexpr std::size_t kSessionIdSize = 16;
 // A DATA packet: 18-byte header + frames + 16-byte AEAD tag.
 inline constexpr std::size_t kAeadTagSize = 16;
 
-// Closing state length after sending or receiving CLOSE: 3 PTOs (RFC 9000 section 10.2).
+// Closing state length after sending CLOSE: 3 PTOs (RFC 9000 section 10.2).
 inline constexpr int kClosingPtoMultiplier = 3;
-// CLOSE frames re-sent while closing in reply to incoming packets, at most this many times.
-inline constexpr int kMaxCloseRetransmits = 3;
+// CLOSE packets sent in all while closing: one at once, then one in reply to each packet that
+// still arrives from the peer, up to this total.
+inline constexpr int kMaxCloseSends = 3;
 
-// A responder keeps a key it has replaced for this many PTOs so that reordered packets sent
-// under the old key still decrypt (RFC 9001 section 6.5).
-inline constexpr int kOldKeyPtoMultiplier = 3;
+// Largest number of connections a listener holds that are still waiting for their initiator's
+// first DATA packet. A replayed or spoofed initiation can create such a connection (it cannot
+// complete it); the bound keeps that from exhausting memory.
+inline constexpr std::size_t kMaxHalfOpenConnections = 1024;
 
-// Packets sent in a row while more data waits, before the core yields to the next deadline. It
-// bounds the work of one poll_transmit() loop; pacing and the congestion window bound the rest.
-inline constexpr std::size_t kMaxBurstPackets = 64;
-
-// Close codes on the wire (CLOSE frame).
+// Close codes on the wire (CLOSE frame). Codes below kTransportCloseBase belong to the
+// application (close(code, reason) passes them through); the transport's own codes lie above.
+inline constexpr std::uint64_t kTransportCloseBase = std::uint64_t{1} << 32;
 enum class CloseCode : std::uint64_t {
-    no_error = 0,            // the application closed the connection
-    protocol_violation = 1,  // a frame or packet broke the protocol
-    flow_control = 2,        // the peer sent beyond the advertised limit
-    message_too_large = 3,   // the peer sent a message above our maximum
-    internal_error = 4,
+    protocol_violation = kTransportCloseBase + 1,  // a frame or packet broke the protocol
+    message_too_large = kTransportCloseBase + 2,   // the peer sent a message above our maximum
+    internal_error = kTransportCloseBase + 3,      // a local failure (e.g. a crypto primitive)
 };
 
 }  // namespace srmudp::conn

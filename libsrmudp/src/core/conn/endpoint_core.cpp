@@ -21,7 +21,8 @@ namespace srmudp {
 namespace {
 
 Config validated(Config c) {
-    c.max_datagram_size = std::clamp<std::size_t>(c.max_datagram_size, conn::kInitiationSize, 65507);
+    c.max_datagram_size =
+        std::clamp<std::size_t>(c.max_datagram_size, conn::kInitiationSize, 65507);
     c.max_message_size = std::max<std::size_t>(c.max_message_size, 1);
     c.receive_window = std::max<std::size_t>(c.receive_window, 16 * 1024);
     return c;
@@ -41,7 +42,7 @@ struct OriginKey {
 }  // namespace
 
 class EndpointCore::Impl {
-public:
+  public:
     Impl(const Config& config, Random& random) : config_(validated(config)), random_(random) {}
     ~Impl() {
         if (listen_psk_) OPENSSL_cleanse(listen_psk_->data(), listen_psk_->size());
@@ -67,6 +68,7 @@ public:
     std::set<std::pair<TimePoint, ConnectionHandle>> timers_;
     std::deque<ConnectionHandle> send_queue_;
     std::deque<ConnectionHandle> event_queue_;
+    std::unordered_set<ConnectionHandle> half_open_;  // listener-made, initiator not yet confirmed
     EndpointStats stats_;
 
     Entry* find(ConnectionHandle h) {
@@ -105,6 +107,7 @@ public:
             erase(h);
             return;
         }
+        if (c.state() != ConnectionState::connecting) half_open_.erase(h);
         const TimePoint next = c.deadline();
         if (next != e->scheduled) {
             timers_.erase({e->scheduled, h});
@@ -130,6 +133,7 @@ public:
         auto r = by_remote_.find(e.connection->remote());
         if (r != by_remote_.end() && r->second == h) by_remote_.erase(r);
         if (e.origin) by_origin_.erase(*e.origin);
+        half_open_.erase(h);
         entries_.erase(it);
         // Stale handles left in send_queue_/event_queue_ are skipped when reached.
     }
@@ -147,7 +151,7 @@ public:
             touch(it->second);
             return;
         }
-        if (!listen_psk_) {
+        if (!listen_psk_ || half_open_.size() >= conn::kMaxHalfOpenConnections) {
             ++stats_.datagrams_dropped;
             return;
         }
@@ -157,7 +161,8 @@ public:
             return;
         }
         conn::ConnectionSetup setup{&config_, &random_, from, *listen_psk_, fresh_cid()};
-        add(std::make_unique<conn::Connection>(setup, now, std::move(initiation)), false, origin);
+        half_open_.insert(add(std::make_unique<conn::Connection>(setup, now, std::move(initiation)),
+                              false, origin));
     }
 };
 
@@ -174,7 +179,8 @@ std::error_code EndpointCore::connect(TimePoint now, const PeerAddress& remote,
     if (auto ec = crypto::derive_psk(key, setup.psk)) return ec;
     const TimePoint deadline =
         options.deadline == TimePoint{} ? now + impl_->config_.handshake_timeout : options.deadline;
-    handle = impl_->add(std::make_unique<conn::Connection>(setup, now, deadline), true, std::nullopt);
+    handle =
+        impl_->add(std::make_unique<conn::Connection>(setup, now, deadline), true, std::nullopt);
     OPENSSL_cleanse(setup.psk.data(), setup.psk.size());
     return {};
 }
@@ -218,7 +224,8 @@ void EndpointCore::receive(TimePoint now, const PeerAddress& from, ByteView data
     } else {
         c.on_data(now, from, datagram, header, header_size);
     }
-    if (!was_established && c.state() == ConnectionState::established) ++d.stats_.handshakes_completed;
+    if (!was_established && c.state() == ConnectionState::established)
+        ++d.stats_.handshakes_completed;
     d.touch(it->second);
 }
 

@@ -16,8 +16,8 @@ constexpr crypto::NoiseSuite kSuite{crypto::NoisePattern::nnpsk0,
 
 // session id (16) + resume offset (8) + max data (8)
 constexpr std::size_t kPayloadFieldsSize = kSessionIdSize + 8 + 8;
-constexpr std::size_t kInitiationPayloadSize = kInitiationSize - codec::kInitiationHeaderSize -
-                                               crypto::kNoiseMessageOverhead;
+constexpr std::size_t kInitiationPayloadSize =
+    kInitiationSize - codec::kInitiationHeaderSize - crypto::kNoiseMessageOverhead;
 constexpr std::size_t kResponsePayloadSize = 8 + kPayloadFieldsSize;
 constexpr std::size_t kResponseSize =
     codec::kResponseHeaderSize + crypto::kNoiseMessageOverhead + kResponsePayloadSize;
@@ -25,8 +25,10 @@ constexpr std::size_t kResponseSize =
 static_assert(kResponseSize < kInitiationSize, "a response must be smaller than its initiation");
 
 Bytes make_prologue(ByteView initiation_header) {
-    Bytes prologue(kPrologueLabel.begin(), kPrologueLabel.end());
-    prologue.insert(prologue.end(), initiation_header.begin(), initiation_header.end());
+    Bytes prologue(kPrologueLabel.size() + initiation_header.size());
+    std::memcpy(prologue.data(), kPrologueLabel.data(), kPrologueLabel.size());
+    std::memcpy(prologue.data() + kPrologueLabel.size(), initiation_header.data(),
+                initiation_header.size());
     return prologue;
 }
 
@@ -63,7 +65,9 @@ std::error_code decode_header(ByteView datagram, codec::PacketType expected,
 
 }  // namespace
 
-InitiatorState::~InitiatorState() { OPENSSL_cleanse(ephemeral_private.data(), ephemeral_private.size()); }
+InitiatorState::~InitiatorState() {
+    OPENSSL_cleanse(ephemeral_private.data(), ephemeral_private.size());
+}
 
 std::error_code create_initiation(const crypto::Psk& psk, ConnectionId local_cid,
                                   const HandshakePayload& payload, Random& random,
@@ -82,7 +86,8 @@ std::error_code create_initiation(const crypto::Psk& psk, ConnectionId local_cid
     const Bytes prologue = make_prologue(ByteView(out.datagram));
     crypto::NoiseHandshake noise(kSuite, true, ByteView(prologue), psk, out.ephemeral_private);
     /* psk, e */
-    if (auto ec = noise.write_message(ByteView(initiation_payload(payload)), out.datagram)) return ec;
+    if (auto ec = noise.write_message(ByteView(initiation_payload(payload)), out.datagram))
+        return ec;
     out.ephemeral_public = noise.local_ephemeral_public();
     return {};
 }
@@ -96,8 +101,8 @@ std::error_code consume_initiation(const crypto::Psk& psk, ByteView datagram, Ra
     crypto::X25519Key ephemeral;
     random.fill(MutableByteView(ephemeral.data(), ephemeral.size()));
     const Bytes prologue = make_prologue(datagram.first(codec::kInitiationHeaderSize));
-    auto noise = std::make_unique<crypto::NoiseHandshake>(kSuite, false, ByteView(prologue), psk,
-                                                          ephemeral);
+    auto noise =
+        std::make_unique<crypto::NoiseHandshake>(kSuite, false, ByteView(prologue), psk, ephemeral);
     OPENSSL_cleanse(ephemeral.data(), ephemeral.size());
     /* psk, e */
     Bytes payload;
@@ -107,8 +112,8 @@ std::error_code consume_initiation(const crypto::Psk& psk, ByteView datagram, Ra
     codec::Reader r{ByteView(payload)};
     if (!read_payload_fields(r, out.payload)) return make_error_code(error::malformed_packet);
     out.initiator_cid = header.sender_cid;
-    std::memcpy(out.initiator_ephemeral.data(),
-                datagram.data() + codec::kInitiationHeaderSize, out.initiator_ephemeral.size());
+    std::memcpy(out.initiator_ephemeral.data(), datagram.data() + codec::kInitiationHeaderSize,
+                out.initiator_ephemeral.size());
     out.noise = std::move(noise);
     return {};
 }
@@ -146,8 +151,10 @@ std::error_code consume_response(const crypto::Psk& psk, const InitiatorState& i
     if (header.receiver_cid != initiator.local_cid) return make_error_code(error::malformed_packet);
 
     // Rebuild the initiator's state after message 1; it is deterministic in its inputs.
-    const Bytes prologue = make_prologue(ByteView(initiator.datagram).first(codec::kInitiationHeaderSize));
-    crypto::NoiseHandshake noise(kSuite, true, ByteView(prologue), psk, initiator.ephemeral_private);
+    const Bytes prologue =
+        make_prologue(ByteView(initiator.datagram).first(codec::kInitiationHeaderSize));
+    crypto::NoiseHandshake noise(kSuite, true, ByteView(prologue), psk,
+                                 initiator.ephemeral_private);
     Bytes message1;
     if (auto ec = noise.write_message(ByteView(initiation_payload(initiator.payload)), message1)) {
         return ec;

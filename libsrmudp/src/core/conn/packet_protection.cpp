@@ -93,7 +93,8 @@ std::size_t PacketProtection::seal(codec::ConnectionId peer_cid, std::uint64_t p
 std::error_code PacketProtection::open(ByteView datagram, const codec::PacketHeader& header,
                                        std::size_t header_size, MutableByteView out,
                                        std::size_t& plaintext_size) {
-    if (datagram.size() < header_size + kAeadTagSize) return make_error_code(error::malformed_packet);
+    if (datagram.size() < header_size + kAeadTagSize)
+        return make_error_code(error::malformed_packet);
     const std::uint64_t pn = header.packet_number;
     if (!replay_.check(pn)) return make_error_code(error::replayed_packet);
     const ByteView ad = datagram.first(header_size);

@@ -26,7 +26,7 @@
 namespace srmudp::conn {
 
 class PacketProtection {
-public:
+  public:
     PacketProtection(const crypto::TransportKeys& keys, bool initiator,
                      std::uint64_t key_update_packets);
     ~PacketProtection();
@@ -48,7 +48,7 @@ public:
     std::uint32_t send_generation() const { return send_generation_; }
     std::uint32_t receive_generation() const { return recv_generation_; }
 
-private:
+  private:
     struct Direction {
         crypto::Hash secret{};
         std::optional<crypto::Aead> aead;

@@ -135,12 +135,13 @@ LossDetector::LossSummary LossDetector::detect_lost(TimePoint now, std::vector<S
     const TimePoint lost_send_time = now - loss_delay;
     const Duration congestion_period =
         rtt_.pto_duration(max_ack_delay_) * kPersistentCongestionThreshold;
-    std::optional<TimePoint> period_start;  // first lost ack-eliciting packet of the current run
+    // First lost ack-eliciting packet of the current run of losses (kNever: no run).
+    TimePoint period_start = kNever;
 
     for (Entry& e : entries_) {
         const SentPacket& p = e.packet;
         if (p.packet_number > *largest_acked_) break;
-        if (e.state == State::acked) period_start.reset();  // an ACK in between ends the run
+        if (e.state == State::acked) period_start = kNever;  // an ACK in between ends the run
         if (e.state != State::outstanding) continue;
         const bool is_lost =
             p.time_sent <= lost_send_time || *largest_acked_ - p.packet_number >= kPacketThreshold;
@@ -156,9 +157,9 @@ LossDetector::LossSummary LossDetector::detect_lost(TimePoint now, std::vector<S
         }
         // Only packets sent after the first RTT sample may bound the period (7.6.2).
         if (p.ack_eliciting && first_rtt_sample_ && p.time_sent > *first_rtt_sample_) {
-            if (!period_start) {
+            if (period_start == kNever) {
                 period_start = p.time_sent;
-            } else if (p.time_sent - *period_start > congestion_period) {
+            } else if (p.time_sent - period_start > congestion_period) {
                 summary.persistent_congestion = true;
             }
         }
