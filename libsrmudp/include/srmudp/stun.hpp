@@ -11,7 +11,7 @@
 //   client.start(now, server, now + seconds(10));
 //   loop until client.finished():
 //     while (auto n = client.poll_transmit(now, buf, to)) socket.send_to(buf[0..n), to);
-//     on a datagram: if (!looks_like_srmudp(d)) client.receive(now, from, d);
+//     on a datagram whose first byte is not 10xxxxxx: client.receive(now, from, d);
 //     at client.next_deadline(): client.handle_timeout(now);
 //   then client.mapped_address() or client.result_error().
 #pragma once

@@ -5,7 +5,12 @@
         nat = lab.add_nat("nata", "198.18.0.21", "eim")        # or "symmetric"
         alice = nat.add_host("alice")                           # 10.1.0.10, default via the NAT
         server = lab.start_stun(stun)                           # ("198.18.0.10", 3478)
-        alice.run(["python3", "udpprobe.py", "stun", "--server", "198.18.0.10:3478"])
+        alice.run([sys.executable, UDPPROBE, "stun", "--server", "198.18.0.10:3478"])
+        peer = alice.popen(["srmudp-cat", "--stun", "198.18.0.10:3478", ...],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # stopped on exit
+
+Programs run in a node with Node.run / Node.popen (`ip netns exec`), so any binary works
+unchanged; udpprobe.py is the plain-UDP stand-in used to prove the lab.
 
 Layout: a "pub" namespace holds the bridge that is the lab's whole internet, 198.18.0.0/24
 (RFC 2544 benchmarking space, never routed). Public hosts and NAT routers attach to it with a veth
@@ -36,7 +41,6 @@ import string
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UDPPROBE = os.path.join(HERE, "udpprobe.py")
@@ -481,14 +485,14 @@ class Lab:
         turnserver = shutil.which("turnserver")
         if turnserver is None:
             raise LabError("turnserver not found (install the coturn package)")
-        log_path = os.path.join(self.state_dir, "turnserver-%s-%d.log" % (host.name, port))
+        files = os.path.join(self.state_dir, "turnserver-%s-%d" % (host.name, port))
+        log_path = files + ".log"
         argv = [turnserver, "-n", "--stun-only", "--listening-ip", host.ip,
                 "--listening-port", str(port), "--no-tcp", "--no-tls", "--no-dtls", "--no-cli",
                 "--no-rfc5780", "--relay-threads", "0", "--log-file", "stdout", "--log-binding",
                 # coturn always opens an SQLite user DB; keep it in the lab's state directory
                 # instead of /var/lib/turn.
-                "--userdb", os.path.join(self.state_dir, "turndb-%s-%d" % (host.name, port)),
-                "--pidfile", os.path.join(self.state_dir, "turnserver-%s-%d.pid" % (host.name, port))]
+                "--userdb", files + ".db", "--pidfile", files + ".pid"]
         with open(log_path, "wb") as log:
             server = host.popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT)

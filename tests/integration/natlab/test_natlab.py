@@ -6,6 +6,7 @@ when this machine cannot build a lab; the reason is printed either way.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import natlab  # noqa: E402
 import udpprobe  # noqa: E402
 
 AVAILABLE, REASON = natlab.available()
-HAVE_TURNSERVER = natlab.shutil.which("turnserver") is not None
+HAVE_TURNSERVER = shutil.which("turnserver") is not None
 needs_lab = unittest.skipUnless(AVAILABLE, "NAT lab not available: %s" % REASON)
 needs_stun = unittest.skipUnless(AVAILABLE and HAVE_TURNSERVER,
                                  "NAT lab with coturn not available: %s" %
@@ -138,11 +139,11 @@ def stun_mappings(testcase, host, servers, local_port):
 
 
 def expect_line(testcase, process, keyword):
+    """The words of the next stdout line of process, which must start with keyword."""
     line = process.stdout.readline()
-    testcase.assertTrue(line.startswith(keyword + " "),
-                        "expected %s, got %r (stderr: %s)" % (keyword, line, process.stderr.read()
-                                                              if process.poll() is not None
-                                                              else "running"))
+    if not line.startswith(keyword + " "):
+        stderr = process.stderr.read() if process.stderr and process.poll() is not None else ""
+        testcase.fail("expected %s, got %r %s" % (keyword, line, stderr))
     return line.split()
 
 

@@ -63,11 +63,12 @@ class Rng {
 
 enum Direction : std::size_t { kToTarget = 0, kToClient = 1 };
 
+// Counters of one direction (unsigned long long, the type %llu prints).
 struct DirectionStats {
-    std::uint64_t in = 0, out = 0, lost = 0, blackout = 0, overflow = 0, unsendable = 0;
-    std::uint64_t duplicated = 0, reordered = 0, queued = 0;
+    unsigned long long in = 0, out = 0, lost = 0, blackout = 0, overflow = 0, unsendable = 0;
+    unsigned long long duplicated = 0, reordered = 0, queued = 0;
     // Invariant: in + duplicated == out + dropped() + queued.
-    std::uint64_t dropped() const { return lost + blackout + overflow + unsendable; }
+    unsigned long long dropped() const { return lost + blackout + overflow + unsendable; }
 };
 
 // What happens to one datagram; drawn in full before anything else looks at it.
@@ -146,17 +147,17 @@ class Relay {
     // Reads a bounded burst from the socket feeding `direction`.
     void receive(Direction direction) {
         for (int i = 0; i < kReadBurst; ++i) {
-            sockaddr_storage from{};
+            Endpoint source;
             iovec iov{receive_buffer_.data(), receive_buffer_.size()};
             msghdr msg{};
-            msg.msg_name = &from;
-            msg.msg_namelen = sizeof(from);
+            msg.msg_name = &source.storage;
+            msg.msg_namelen = sizeof(source.storage);
             msg.msg_iov = &iov;
             msg.msg_iovlen = 1;
             const ssize_t n = recvmsg(fds_[direction], &msg, MSG_DONTWAIT);
             if (n < 0) return;  // EAGAIN: drained; other errors (ICMP refusals) are not ours
             if ((msg.msg_flags & MSG_TRUNC) != 0) continue;
-            const Endpoint source = endpoint_from(from, msg.msg_namelen);
+            source.length = msg.msg_namelen;
             if (direction == kToTarget) {
                 client_ = source;
                 have_client_ = true;
@@ -250,42 +251,29 @@ class Relay {
         }
         for (ssize_t i = 0; i < n && running_; ++i) {
             if (chunk[i] != '\n') {
-                if (control_line_.size() < kMaxControlLine)
-                    control_line_ += chunk[i];
-                else
-                    control_overlong_ = true;
+                if (control_line_.size() == kMaxControlLine) control_overlong_ = true;
+                if (!control_overlong_) control_line_ += chunk[i];
                 continue;
             }
-            if (control_overlong_)
+            if (control_overlong_) {
                 reply("error line too long");
-            else
+            } else {
                 execute(control_line_);
+            }
             control_line_.clear();
             control_overlong_ = false;
         }
-    }
-
-    static bool is_command(std::string_view command) {
-        for (std::string_view known : {"quit", "stats", "blackout", "loss", "duplicate", "reorder",
-                                       "reorder-delay", "delay", "jitter"}) {
-            if (command == known) return true;
-        }
-        return false;
     }
 
     // Executes one control line and answers it with "ok" or "error <message>".
     void execute(std::string_view line) {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         const auto space = line.find(' ');
-        const std::string_view command = line.substr(0, space);
+        const std::string command(line.substr(0, space));
         const std::string_view argument =
             space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
-        const bool takes_argument = command != "quit" && command != "stats";
-        if (!is_command(command)) {
-            reply("error unknown command '" + std::string(command) + "'");
-        } else if (takes_argument == argument.empty()) {
-            reply("error " + std::string(command) +
-                  (takes_argument ? ": missing argument" : ": takes no argument"));
+        if ((command == "quit" || command == "stats") && !argument.empty()) {
+            reply("error " + command + ": takes no argument");
         } else if (command == "quit") {
             reply("ok");
             running_ = false;
@@ -294,11 +282,10 @@ class Relay {
             reply("ok");
         } else if (command == "blackout") {
             const auto ms = parse_millis(argument);
-            if (!ms) return reply("error blackout: expected milliseconds");
-            blackout_until_ = Clock::now() + milliseconds(*ms);
-            reply("ok");
+            if (ms) blackout_until_ = Clock::now() + milliseconds(*ms);
+            reply(ms ? "ok" : "error blackout: expected milliseconds");
         } else if (auto error = set_impairment(settings_, command, argument)) {
-            reply("error " + std::string(command) + ": " + *error);
+            reply("error " + command + ": " + *error);
         } else {
             reply("ok");
         }
@@ -306,21 +293,19 @@ class Relay {
 
     std::string stats_json() const {
         const auto direction = [](const DirectionStats& s) {
-            return "{\"in\":" + std::to_string(s.in) + ",\"out\":" + std::to_string(s.out) +
-                   ",\"dropped\":" + std::to_string(s.dropped()) +
-                   ",\"lost\":" + std::to_string(s.lost) +
-                   ",\"blackout\":" + std::to_string(s.blackout) +
-                   ",\"overflow\":" + std::to_string(s.overflow) +
-                   ",\"unsendable\":" + std::to_string(s.unsendable) +
-                   ",\"duplicated\":" + std::to_string(s.duplicated) +
-                   ",\"reordered\":" + std::to_string(s.reordered) +
-                   ",\"queued\":" + std::to_string(s.queued) + "}";
+            char json[400];
+            std::snprintf(json, sizeof(json),
+                          R"({"in":%llu,"out":%llu,"dropped":%llu,"lost":%llu,"blackout":%llu,)"
+                          R"("overflow":%llu,"unsendable":%llu,"duplicated":%llu,)"
+                          R"("reordered":%llu,"queued":%llu})",
+                          s.in, s.out, s.dropped(), s.lost, s.blackout, s.overflow, s.unsendable,
+                          s.duplicated, s.reordered, s.queued);
+            return std::string(json);
         };
-        const auto& a = stats_[kToTarget];
-        const auto& b = stats_[kToClient];
-        return "{\"a_to_b\":" + direction(a) + ",\"b_to_a\":" + direction(b) +
-               ",\"blackout_dropped\":" + std::to_string(a.blackout + b.blackout) +
-               ",\"foreign_dropped\":" + std::to_string(foreign_) + "}";
+        const auto& [a, b] = stats_;
+        return R"({"a_to_b":)" + direction(a) + R"(,"b_to_a":)" + direction(b) +
+               R"(,"blackout_dropped":)" + std::to_string(a.blackout + b.blackout) +
+               R"(,"foreign_dropped":)" + std::to_string(foreign_) + "}";
     }
 
     static void reply(const std::string& line) {
@@ -339,7 +324,7 @@ class Relay {
     std::vector<Pending> queue_;                // heap ordered by later()
     std::size_t queued_bytes_ = 0;
     std::uint64_t next_order_ = 0;
-    std::uint64_t foreign_ = 0;
+    unsigned long long foreign_ = 0;
     Endpoint client_;
     bool have_client_ = false;
     Clock::time_point blackout_until_{};
@@ -373,10 +358,10 @@ int open_socket(const Endpoint& endpoint, const char* role) {
 }
 
 Endpoint local_endpoint(int fd) {
-    sockaddr_storage storage{};
-    socklen_t length = sizeof(storage);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length);
-    return endpoint_from(storage, length);
+    Endpoint endpoint;
+    endpoint.length = sizeof(endpoint.storage);
+    getsockname(fd, endpoint.address(), &endpoint.length);
+    return endpoint;
 }
 
 void on_signal(int) {

@@ -179,7 +179,7 @@ class UdpSocket {
     Endpoint local() const {
         Endpoint endpoint;
         endpoint.length = sizeof(endpoint.storage);
-        getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&endpoint.storage), &endpoint.length);
+        getsockname(fd_.get(), endpoint.address(), &endpoint.length);
         return endpoint;
     }
 
@@ -192,9 +192,8 @@ class UdpSocket {
         if (!wait_readable(fd_.get(), timeout)) return std::nullopt;
         Datagram datagram{Bytes(65536), {}};
         datagram.from.length = sizeof(datagram.from.storage);
-        const ssize_t n =
-            recvfrom(fd_.get(), datagram.bytes.data(), datagram.bytes.size(), 0,
-                     reinterpret_cast<sockaddr*>(&datagram.from.storage), &datagram.from.length);
+        const ssize_t n = recvfrom(fd_.get(), datagram.bytes.data(), datagram.bytes.size(), 0,
+                                   datagram.from.address(), &datagram.from.length);
         REQUIRE(n >= 0);
         datagram.bytes.resize(static_cast<std::size_t>(n));
         return datagram;
@@ -312,7 +311,8 @@ void check_round_trip(Relay& relay, const UdpSocket& a, const UdpSocket& b, cons
     CHECK(at_b->bytes == bytes);
     CHECK(same_endpoint(at_b->from, relay.forward()));
     Bytes answer(bytes.rbegin(), bytes.rend());  // same size: 65507 bytes must fit both ways
-    for (auto& byte : answer) byte ^= 0xA5;
+    for (auto& byte : answer)
+        byte ^= 0xA5;
     b.send_to(at_b->from, answer);
     const auto at_a = a.receive();
     REQUIRE(at_a);

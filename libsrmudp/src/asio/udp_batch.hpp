@@ -1,0 +1,63 @@
+// Batched UDP I/O on a non-blocking socket: recvmmsg/sendmmsg move up to kBatch datagrams per
+// system call (Linux), which is most of what a UDP transport spends its CPU on at high rates.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+#include <vector>
+
+#include "srmudp/address.hpp"
+#include "srmudp/bytes.hpp"
+
+namespace srmudp::asio_driver {
+
+inline constexpr std::size_t kBatch = 32;
+
+// PeerAddress <-> sockaddr. On an IPv6 (dual-stack) socket IPv4 peers appear as ::ffff:a.b.c.d;
+// to_sockaddr maps them there and from_sockaddr maps them back, so the core only ever sees the
+// plain IPv4 address.
+socklen_t to_sockaddr(const PeerAddress& address, bool ipv6_socket, sockaddr_storage& out);
+PeerAddress from_sockaddr(const sockaddr_storage& address);
+
+class UdpBatch {
+public:
+    explicit UdpBatch(std::size_t slot_size);
+
+    // Receives up to kBatch datagrams without blocking; returns how many (0 when none are
+    // waiting). Datagrams larger than the slot size are dropped (counted in truncated()).
+    std::size_t receive(int fd);
+    ByteView datagram(std::size_t i) const;
+    PeerAddress source(std::size_t i) const;
+    std::uint64_t truncated() const { return truncated_; }
+
+    // Outgoing datagrams are written into slots, then sent together.
+    MutableByteView next_slot() { return MutableByteView(out_.data() + out_count_ * slot_size_, slot_size_); }
+    void commit(std::size_t size, const PeerAddress& to, bool ipv6_socket);
+    std::size_t pending() const { return out_count_ - out_sent_; }
+    bool full() const { return out_count_ == kBatch; }
+    // Sends what is pending. Returns false if the socket would block (the rest stays pending).
+    // Datagrams the kernel refuses for other reasons (unreachable, ...) are dropped: UDP is lossy
+    // and the protocol recovers; they are counted in send_errors().
+    bool flush(int fd);
+    std::uint64_t send_errors() const { return send_errors_; }
+
+private:
+    std::size_t slot_size_;
+    std::vector<std::uint8_t> in_;
+    std::array<sockaddr_storage, kBatch> in_addr_{};
+    std::array<std::size_t, kBatch> in_len_{};
+    std::vector<std::uint8_t> out_;
+    std::array<sockaddr_storage, kBatch> out_addr_{};
+    std::array<socklen_t, kBatch> out_addr_len_{};
+    std::array<std::size_t, kBatch> out_len_{};
+    std::size_t out_count_ = 0;
+    std::size_t out_sent_ = 0;
+    std::uint64_t truncated_ = 0;
+    std::uint64_t send_errors_ = 0;
+};
+
+}  // namespace srmudp::asio_driver
