@@ -8,6 +8,7 @@ packages=(
   libssl-dev libasio-dev libwebsocketpp-dev rapidjson-dev libfmt-dev catch2
   clang libclang-rt-14-dev   # libFuzzer targets (the "fuzz" preset)
   python3
+  coturn iproute2 nftables procps   # integration tests: STUN server, NAT lab from namespaces
 )
 
 missing=()
