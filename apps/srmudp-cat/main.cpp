@@ -4,6 +4,8 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -74,12 +76,29 @@ private:
             status("listening");
             return;
         }
+        if (options_.remote_from_stdin && !read_remote_from_stdin()) return stop(1);
         std::error_code ec;
         auto conn = endpoint_->connect(*options_.remote, options_.key, ec, options_.connect_timeout);
         if (!conn) return error("cannot connect: " + ec.message()), stop(1);
         status("connecting to " + options_.remote->to_string());
         attach(std::move(conn));
         reader_.start();
+    }
+
+    // The first line of stdin names the peer. Read byte by byte so that nothing after it is
+    // taken from the reader thread that starts afterwards.
+    bool read_remote_from_stdin() {
+        status("waiting for the peer's HOST:PORT on stdin");
+        std::string line;
+        char c = 0;
+        while (line.size() < 256 && ::read(STDIN_FILENO, &c, 1) == 1 && c != '\n') line.push_back(c);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        options_.remote = PeerAddress::parse(line);
+        if (!options_.remote || options_.remote->port == 0) {
+            error("the first line of stdin must be the peer's IP:PORT, got '" + line.substr(0, 64) + "'");
+            return false;
+        }
+        return true;
     }
 
     void on_accept(std::shared_ptr<Connection> conn) {

@@ -48,6 +48,8 @@ errors to stderr. Both peers must use the same key.
                           64 hex digits are used as 32 bytes; any other text is a passphrase
   --remote HOST:PORT      connect to a peer (symmetric: the peer may connect to us at the same
                           time, as hole punching needs); IPv6 as [ADDR]:PORT
+  --remote -              read the peer's HOST:PORT from the first line of stdin (after --stun
+                          has printed our public address, for exchanging addresses by hand)
   --listen                accept one peer that proves the key; exit when it has closed
   --keep-listening        with --listen: serve the next peer after one has closed
   --local-port PORT       local UDP port (default: any)
@@ -94,6 +96,8 @@ ParseResult parse_options(int argc, char** argv, const char* key_from_env) {
                                                  : "unexpected argument '" + std::string(arg) + "'");
         } else if (arg == "--key") {
             o.key = std::string(v);
+        } else if (arg == "--remote" && v == "-") {
+            o.remote_from_stdin = true;
         } else if (arg == "--remote") {
             o.remote = PeerAddress::parse(v);
             if (!o.remote || o.remote->port == 0) {
@@ -118,7 +122,9 @@ ParseResult parse_options(int argc, char** argv, const char* key_from_env) {
         }
     }
     if (o.key.empty()) return fail("a key is required: --key KEY or SRMUDP_KEY");
-    if (o.listen == o.remote.has_value()) return fail("give exactly one of --remote and --listen");
+    if (o.listen == (o.remote.has_value() || o.remote_from_stdin)) {
+        return fail("give exactly one of --remote and --listen");
+    }
     if (o.keep_listening && !o.listen) return fail("--keep-listening needs --listen");
     ParseResult r;
     r.options = std::move(o);

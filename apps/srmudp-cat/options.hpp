@@ -16,6 +16,7 @@ struct Options {
     std::string bind_address = "0.0.0.0";
     std::uint16_t local_port = 0;
     std::optional<PeerAddress> remote;  // --remote: connect (symmetric, hole punching)
+    bool remote_from_stdin = false;     // --remote -: the first line of stdin names the peer
     bool listen = false;
     bool keep_listening = false;
     Duration connect_timeout = seconds(30);
