@@ -101,7 +101,7 @@ public:
     // IP literal), the system's bind/socket errors (e.g. address in use).
     static std::unique_ptr<Endpoint> open(asio::io_context& io, const EndpointOptions& options,
                                           std::error_code& ec);
-    // Closes every connection (the peers get CLOSE) and the socket.
+    // Closes every connection (the peers get CLOSE) and the socket, like close().
     ~Endpoint();
     Endpoint(const Endpoint&) = delete;
     Endpoint& operator=(const Endpoint&) = delete;
@@ -128,7 +128,8 @@ public:
     void discover_public_address(const PeerAddress& stun_server, Duration timeout,
                                  std::function<void(std::error_code, PeerAddress)> done);
 
-    // Closes every connection gracefully and stops receiving; the endpoint can then be destroyed.
+    // Closes every connection (the peers get CLOSE; messages not yet acknowledged are dropped
+    // without callbacks: no handler runs from close() or the destructor) and the socket.
     void close();
 
     EndpointStats stats() const;

@@ -54,13 +54,19 @@ public:
           batch_(std::max<std::size_t>(2048, options.config.max_datagram_size)),
           stun_(system_random()) {}
 
+    // Asio reports socket errors in its own category; hand users std::system_category codes,
+    // which compare equal to std::errc values.
+    static std::error_code system_error(const std::error_code& ec) {
+        return ec ? std::error_code(ec.value(), std::system_category()) : ec;
+    }
+
     std::error_code open(const EndpointOptions& options) {
         std::error_code ec;
         const auto address = asio::ip::make_address(options.bind_address, ec);
         if (ec) return std::make_error_code(std::errc::invalid_argument);
         const asio::ip::udp::endpoint local(address, options.port);
         socket_.open(local.protocol(), ec);
-        if (ec) return ec;
+        if (ec) return system_error(ec);
         ipv6_ = address.is_v6();
         if (ipv6_ && address.is_unspecified()) socket_.set_option(asio::ip::v6_only(false), ec);
         if (options.receive_buffer_bytes > 0) {
@@ -70,10 +76,9 @@ public:
             socket_.set_option(asio::socket_base::send_buffer_size(options.send_buffer_bytes), ec);
         }
         socket_.bind(local, ec);
-        if (ec) return ec;
+        if (ec) return system_error(ec);
         socket_.non_blocking(true, ec);
-        if (ec) return ec;
-        return {};
+        return system_error(ec);
     }
 
     void start() { wait_readable(); }
@@ -249,7 +254,13 @@ public:
         const TimePoint now = now_time();
         for (auto& [h, conn] : connections_) core_.close(h, now, 0, "endpoint closed");
         transmit();  // the CLOSE frames go out now; the peers need nothing else from us
-        dispatch_events();
+        // No handler runs from here (this may be the destructor): the connections just end.
+        for (auto& [h, conn] : connections_) {
+            conn->impl_->final_stats_ = core_.stats(h);
+            conn->impl_->last_state_ = ConnectionState::closed;
+            conn->impl_->handlers_ = {};
+        }
+        connections_.clear();
         closed_ = true;
         if (stun_pending_) {
             stun_pending_ = false;
