@@ -1,0 +1,50 @@
+// Measuring helpers shared by every case: wall-clock windows over a counter that another thread
+// advances, latency percentiles, and the process's heap and resident memory.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace srmudp::bench {
+
+using Clock = std::chrono::steady_clock;
+
+double to_seconds(Clock::duration d);
+double to_microseconds(Clock::duration d);
+
+struct Percentiles {
+    std::size_t samples = 0;
+    double p50_us = 0;
+    double p99_us = 0;
+    double p999_us = 0;
+};
+
+// Nearest-rank percentiles of round-trip times in microseconds (zeros when samples is empty).
+Percentiles percentiles(std::vector<double> samples_us);
+
+// The median of values (0 when empty); the mean of the middle two for an even count.
+double median(std::vector<double> values);
+
+struct Window {
+    std::uint64_t count = 0;  // how much the counter advanced inside the window
+    double seconds = 0;       // the window's exact length
+};
+
+// Sleeps `warmup`, then samples `counter` at the start and the end of a `span` window.
+Window measure_window(const std::atomic<std::uint64_t>& counter, Clock::duration warmup,
+                      Clock::duration span);
+
+// Polls pred every millisecond until it holds or `limit` passed; returns pred().
+bool wait_until(const std::function<bool()>& pred, Clock::duration limit);
+
+// Bytes the C heap has handed out and not taken back (glibc mallinfo2: arena + mmapped chunks).
+std::size_t heap_in_use();
+
+// Resident set size of the process from /proc/self/statm (0 if unreadable).
+std::size_t resident_bytes();
+
+}  // namespace srmudp::bench

@@ -1,0 +1,77 @@
+// What each case measured, and the two ways srmudp-bench prints it: a table for people and one
+// JSON line for scripts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "measure.hpp"
+
+namespace srmudp::bench {
+
+// Message payload received per second over one connection (raw UDP: datagram payload).
+struct GoodputResult {
+    std::string transport;  // "srmudp", "raw-udp", "enet"
+    std::size_t message_bytes = 0;
+    std::uint64_t bytes = 0;  // received inside the window
+    double seconds = 0;
+    std::string error;  // non-empty: the case did not run to the end
+    double mbit_per_s() const { return seconds > 0 ? static_cast<double>(bytes) * 8e-6 / seconds : 0; }
+};
+
+// Round trips of one 64-byte message at a time.
+struct LatencyResult {
+    std::string transport;
+    Percentiles rtt;
+    std::uint64_t lost = 0;  // raw UDP only: round trips abandoned after a receive timeout
+    std::string error;
+};
+
+// Complete handshakes (both sides established) one after another.
+struct HandshakeResult {
+    std::string method;  // "core" (sans-IO, in memory) or "endpoint" (Endpoint over loopback)
+    std::uint64_t count = 0;
+    double seconds = 0;
+    std::string error;
+    double per_second() const { return seconds > 0 ? static_cast<double>(count) / seconds : 0; }
+};
+
+// Heap held by idle established connections of one EndpointCore pair.
+struct MemoryResult {
+    std::size_t connections = 0;
+    double connector_bytes = 0;  // per connection, the side that called connect()
+    double listener_bytes = 0;   // per connection, the listening side
+    double pair_bytes = 0;       // per connection, both ends together (process heap delta)
+    double resident_bytes = 0;   // per connection, both ends, from /proc/self/statm
+    std::string error;
+};
+
+struct Results {
+    double case_seconds = 0;
+    unsigned cpus = 0;
+    std::string enet;  // "built", "not built" or "skipped"
+    std::vector<GoodputResult> goodput;
+    std::vector<LatencyResult> latency;
+    std::vector<HandshakeResult> handshakes;
+    std::optional<double> scrypt_ms;  // one passphrase derivation
+    std::string scrypt_error;
+    std::optional<MemoryResult> memory;
+
+    // The ENet or raw UDP result for the same message size (nullptr if none).
+    const GoodputResult* goodput_of(const std::string& transport, std::size_t size) const;
+    const LatencyResult* latency_of(const std::string& transport) const;
+    const HandshakeResult* handshakes_of(const std::string& method) const;
+    // True when every case that ran finished (targets aside).
+    bool complete() const;
+};
+
+void print_table(const Results& results, std::FILE* out);
+
+// One line, no newline: {"bench":"srmudp-bench",...}.
+std::string to_json(const Results& results);
+
+}  // namespace srmudp::bench
