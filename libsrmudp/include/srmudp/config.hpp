@@ -10,9 +10,18 @@
 namespace srmudp {
 
 struct Config {
-    // Largest UDP payload this side sends. 1200 bytes fits every IPv6 path and nearly every
-    // IPv4 path without fragmentation (the same floor QUIC uses).
+    // Largest UDP payload this side sends before path MTU discovery has confirmed more (the
+    // size it assumes every path carries). 1200 bytes fits every IPv6 path and nearly every
+    // IPv4 path without fragmentation (the same floor QUIC uses). Handshake datagrams are always
+    // exactly 1200 bytes.
     std::size_t max_datagram_size = 1200;
+
+    // Path MTU discovery (RFC 8899 DPLPMTUD): once established, probe datagram sizes above
+    // max_datagram_size, up to max_probe_datagram_size, with padded PING packets, and send larger
+    // datagrams once a size is acknowledged. Lost probes are not taken as congestion.
+    // poll_transmit() buffers must then hold EndpointCore::max_transmit_size() bytes.
+    bool pmtu_probing = true;
+    std::size_t max_probe_datagram_size = 1452;  // 1500-byte Ethernet MTU minus IPv6 and UDP
 
     // Largest message accepted by send() and from the peer. A larger message from the peer closes
     // the connection with error::peer_message_too_large.
@@ -37,8 +46,15 @@ struct Config {
     // reports error::wrong_key without waiting for the deadline; 0 waits for the deadline.
     unsigned wrong_key_failures = 3;
 
-    // Close the connection when nothing authenticated arrived for this long.
+    // Nothing authenticated arrived for this long: the peer is gone. The connection then
+    // reconnects (below) or closes with error::idle_timeout.
     Duration idle_timeout = seconds(30);
+    // After an idle timeout, run a fresh handshake towards the peer (state reconnecting) and,
+    // when it completes, resume both message streams where they stopped: nothing lost, nothing
+    // duplicated. Retries follow handshake_retransmit_initial / handshake_retransmit_max.
+    bool reconnect = true;
+    // Give up reconnecting after this long with error::idle_timeout; zero retries forever.
+    Duration reconnect_timeout{};
     // Send a PING when nothing ack-eliciting was sent for this long (keeps NAT bindings open and
     // proves liveness well within idle_timeout).
     Duration keepalive_interval = seconds(10);

@@ -32,12 +32,14 @@ enum class error {
     peer_message_too_large = 46,  // the peer sent a message above our max_message_size
     crypto_failure = 47,          // an OpenSSL primitive failed unexpectedly
     internal_error = 48,
+    peer_restarted = 49,  // the peer lost its state (restarted); undelivered messages failed
 };
 
 enum class condition {
     handshake_failed = 1,    // wrong_key, handshake_timeout
     protocol_violation = 2,  // malformed_packet, unsupported_version, protocol_violation, ...
-    connection_lost = 3,     // idle_timeout, peer_closed, closed_locally, connection_closed
+    connection_lost = 3,     // idle_timeout, peer_closed, closed_locally, connection_closed,
+                             // peer_restarted
     would_block = 4,         // send_buffer_full
     rejected_packet = 5,     // a datagram was dropped: malformed, unauthenticated, replayed, ...
 };

@@ -14,6 +14,8 @@ namespace srmudp {
 enum class ConnectionState : std::uint8_t {
     connecting,   // handshake under way (initiations sent and/or answered)
     established,  // keys agreed and the peer proved it holds the key; messages flow
+    reconnecting,  // the peer went silent (idle timeout) and Config::reconnect is on: a fresh
+                   // handshake runs towards the peer; messages queue and resume where they were
     closing,      // close() sent a CLOSE (or a local failure did); waiting 3 PTOs before closed
     closed,       // terminal; the event that reports it carries the reason. A CLOSE from the
                   // peer, an idle timeout or a failed handshake lead here directly.
@@ -27,6 +29,9 @@ using ConnectionHandle = std::uint64_t;
 struct StateChanged {
     ConnectionState state;
     // For closing/closed: why (error::peer_closed, error::idle_timeout, error::wrong_key, ...).
+    // For reconnecting: error::idle_timeout. For established: empty, or error::peer_restarted
+    // when a reconnect found the peer restarted (its undelivered messages were reported failed
+    // and both message streams start afresh; message ids continue).
     std::error_code reason;
     // For error::peer_closed: the peer's close code and text. Codes below 2^32 come from the
     // peer's application; codes from 2^32 up are the transport's (see docs/PROTOCOL.md).
@@ -44,7 +49,9 @@ struct MessageDelivered {
     MessageId id;
 };
 
-// The message will never be delivered (connection closed or failed before the peer acked it).
+// The message will never be delivered (connection closed or failed before the peer acked it,
+// or the peer restarted: error::peer_restarted, in which case its old incarnation may have
+// received it).
 struct MessageFailed {
     MessageId id;
     std::error_code reason;
@@ -78,6 +85,9 @@ struct ConnectionStats {
     std::uint64_t key_updates = 0;
     std::uint64_t rejected_packets = 0;  // failed authentication, replayed or malformed
     std::size_t send_buffer_bytes = 0;   // queued and not yet acknowledged
+    std::size_t max_datagram_size = 0;   // largest DATA datagram sent now (path MTU discovery)
+    std::uint64_t reconnects = 0;        // handshakes after the first one that completed
+    std::uint64_t path_migrations = 0;   // peer address changes after path validation
 };
 
 }  // namespace srmudp

@@ -38,7 +38,7 @@ public:
 
     std::weak_ptr<Endpoint::Impl> endpoint_;
     ConnectionHandle handle_;
-    PeerAddress remote_;
+    PeerAddress remote_;  // the last address known, kept for after the connection ends
     ConnectionHandlers handlers_;
     ConnectionState last_state_ = ConnectionState::connecting;
     ConnectionStats final_stats_{};
@@ -212,11 +212,17 @@ public:
 
     void deliver_event(ConnectionHandle h, Connection::Impl& c, StateChanged& e) {
         c.last_state_ = e.state;
-        if (e.state == ConnectionState::closed) {
-            c.final_stats_ = core_.stats(h);
-            connections_.erase(h);
+        if (e.state != ConnectionState::closed) {
+            if (c.handlers_.on_state) c.handlers_.on_state(e.state, e.reason);
+            return;
         }
-        if (c.handlers_.on_state) c.handlers_.on_state(e.state, e.reason);
+        c.final_stats_ = core_.stats(h);
+        connections_.erase(h);
+        // Nothing follows `closed`: release the handlers (and whatever they captured, which
+        // may be the connection itself) once this last one has run.
+        const ConnectionHandlers last = std::move(c.handlers_);
+        c.handlers_ = {};
+        if (last.on_state) last.on_state(e.state, e.reason);
     }
     void deliver_event(ConnectionHandle, Connection::Impl& c, MessageReceived& e) {
         if (c.handlers_.on_message) c.handlers_.on_message(std::move(e.message));
@@ -399,7 +405,14 @@ ConnectionStats Connection::stats() const {
     return endpoint->core_.stats(impl_->handle_);
 }
 
-PeerAddress Connection::remote_address() const { return impl_->remote_; }
+PeerAddress Connection::remote_address() const {
+    // The peer's address can change (NAT rebinding); the core knows the current one.
+    auto endpoint = impl_->endpoint_.lock();
+    if (endpoint && impl_->last_state_ != ConnectionState::closed) {
+        impl_->remote_ = endpoint->core_.remote_address(impl_->handle_);
+    }
+    return impl_->remote_;
+}
 
 std::size_t Connection::buffered_amount() const { return stats().send_buffer_bytes; }
 

@@ -99,6 +99,8 @@ const char* to_string(ConnectionState state) noexcept {
             return "connecting";
         case ConnectionState::established:
             return "established";
+        case ConnectionState::reconnecting:
+            return "reconnecting";
         case ConnectionState::closing:
             return "closing";
         case ConnectionState::closed:

@@ -45,6 +45,8 @@ class ErrorCategory final : public std::error_category {
                 return "cryptographic primitive failed";
             case error::internal_error:
                 return "internal error";
+            case error::peer_restarted:
+                return "the peer restarted and lost the connection's state";
         }
         return "unknown srmudp error " + std::to_string(code);
     }
@@ -64,7 +66,8 @@ class ErrorCategory final : public std::error_category {
                        e == error::protocol_violation || e == error::peer_message_too_large;
             case condition::connection_lost:
                 return e == error::idle_timeout || e == error::peer_closed ||
-                       e == error::closed_locally || e == error::connection_closed;
+                       e == error::closed_locally || e == error::connection_closed ||
+                       e == error::peer_restarted;
             case condition::would_block:
                 return e == error::send_buffer_full;
             case condition::rejected_packet:

@@ -153,3 +153,27 @@ TEST_CASE("make_new_reno gives a NewReno behind the interface", "[newreno]") {
     controller->on_congestion_event(T, T + 1ms);
     CHECK(controller->congestion_window() == 6000);
 }
+
+TEST_CASE("a larger datagram size raises the minimum window and the avoidance step",
+          "[newreno]") {
+    NewReno reno(1200);
+    reno.on_congestion_event(T, T + 100ms);
+    REQUIRE(reno.congestion_window() == 6000);
+    reno.set_max_datagram_size(1452);
+    CHECK(reno.congestion_window() == 6000);  // the window keeps its bytes
+    // Congestion avoidance now adds 1452 * 1452 / 6000 = 351 per full datagram acknowledged.
+    reno.on_packet_acked(acked_packet(T + 200ms, 1452), T + 300ms);
+    CHECK(reno.congestion_window() == 6351);
+
+    // The minimum window follows: 2 * 4000 lifts a window that was below it.
+    NewReno small(1200);
+    for (int i = 0; i < 4; ++i)
+        small.on_congestion_event(T + std::chrono::seconds(i + 1), T + std::chrono::seconds(i + 2));
+    REQUIRE(small.congestion_window() == 2400);
+    small.set_max_datagram_size(4000);
+    CHECK(small.congestion_window() == 8000);
+    small.on_persistent_congestion();
+    CHECK(small.congestion_window() == 8000);
+    small.set_max_datagram_size(0);  // treated as 1
+    CHECK(small.congestion_window() == 8000);
+}

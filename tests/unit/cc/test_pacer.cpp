@@ -103,3 +103,26 @@ TEST_CASE("no RTT or window yet: pacing is off", "[pacer]") {
     CHECK(pacer.next_send_time(T, 1200, kCwnd, 0ms) == T);
     CHECK(pacer.next_send_time(T, 1200, 0, kSrtt) == T);
 }
+
+TEST_CASE("a larger datagram size enlarges the burst without adding tokens", "[pacer]") {
+    Pacer pacer(1200);
+    send_paced(pacer, T, 10);  // bucket empty
+    pacer.set_max_datagram_size(1452);
+    CHECK(pacer.burst_bytes() == 14520);
+    // Still empty: the next 1452-byte packet waits 1452 / 150000 s = 9.68 ms.
+    CHECK(pacer.next_send_time(T, 1452, kCwnd, kSrtt) == T + 9680us);
+    // After a long idle period the bigger bucket is full: ten 1452-byte datagrams at once.
+    const TimePoint later = T + 10s;
+    for (int i = 0; i < 10; ++i) {
+        REQUIRE(pacer.next_send_time(later, 1452, kCwnd, kSrtt) <= later);
+        pacer.on_packet_sent(later, 1452, kCwnd, kSrtt);
+    }
+    CHECK(pacer.next_send_time(later, 1452, kCwnd, kSrtt) > later);
+    // Shrinking the size drops the tokens above the new capacity.
+    Pacer full(1452);
+    full.set_max_datagram_size(1200);
+    CHECK(full.burst_bytes() == 12000);
+    for (int i = 0; i < 10; ++i)
+        full.on_packet_sent(T, 1200, kCwnd, kSrtt);
+    CHECK(full.next_send_time(T, 1200, kCwnd, kSrtt) == T + 8ms);
+}

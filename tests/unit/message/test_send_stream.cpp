@@ -355,3 +355,23 @@ TEST_CASE("many records: retransmission finds the right record") {
         REQUIRE(delivered[i] == static_cast<MessageId>(i + 1));
     CHECK(stream.buffered_bytes() == 0);
 }
+
+TEST_CASE("a stream can start at a given message id, and 0 is taken as 1") {
+    SendStream stream(1000, 1 << 20, 42);
+    CHECK(stream.next_message_id() == 42);
+    CHECK(push_ok(stream, MessageKind::text, filled(3, 'a')) == 42);
+    CHECK(push_ok(stream, MessageKind::binary, filled(0, 0)) == 43);
+    CHECK(stream.next_message_id() == 44);
+    // The stream itself starts at offset 0 whatever the first id.
+    const Sent sent = send(stream, 100);
+    CHECK(sent.chunk.offset == 0);
+    CHECK(sent.chunk.length == 5);  // "aaa" with its 1-byte header, then an empty record
+    stream.on_acked(0, 5);
+    CHECK(stream.take_delivered() == Ids{42, 43});
+
+    SendStream zero(1000, 1 << 20, 0);
+    CHECK(push_ok(zero, MessageKind::text, filled(1, 'z')) == 1);
+    // fail_all leaves next_message_id() where it was, so a replacement continues the ids.
+    zero.fail_all();
+    CHECK(zero.next_message_id() == 2);
+}

@@ -30,6 +30,9 @@ class CongestionController {
     // True while the sender has less to send than the window allows (RFC 9002 7.8): the window
     // then does not grow, since the acknowledgements do not prove the path could carry more.
     virtual void set_app_limited(bool app_limited) = 0;
+    // Path MTU discovery changed the datagram size (RFC 9002 section 7.2 ties the minimum
+    // window and the congestion-avoidance increase to it).
+    virtual void set_max_datagram_size(std::size_t max_datagram_size) = 0;
 
     // Bytes that may be in flight.
     virtual std::size_t congestion_window() const = 0;

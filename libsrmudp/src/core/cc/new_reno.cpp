@@ -61,6 +61,12 @@ void NewReno::on_persistent_congestion() {
     recovery_start_.reset();
 }
 
+void NewReno::set_max_datagram_size(std::size_t max_datagram_size) {
+    max_datagram_size_ = std::max<std::size_t>(max_datagram_size, 1);
+    minimum_window_ = new_reno_minimum_window(max_datagram_size_);
+    congestion_window_ = std::max(congestion_window_, minimum_window_);
+}
+
 bool NewReno::in_recovery(TimePoint sent_time) const {
     return recovery_start_ && sent_time <= *recovery_start_;
 }

@@ -25,6 +25,8 @@ class NewReno final : public CongestionController {
     void on_congestion_event(TimePoint sent_time_of_newest_lost, TimePoint now) override;
     void on_persistent_congestion() override;
     void set_app_limited(bool app_limited) override { app_limited_ = app_limited; }
+    // The window keeps its bytes (raised to the new minimum if below it); 0 is treated as 1.
+    void set_max_datagram_size(std::size_t max_datagram_size) override;
 
     std::size_t congestion_window() const override { return congestion_window_; }
     std::size_t slow_start_threshold() const override { return ssthresh_; }

@@ -27,6 +27,11 @@ Pacer::Pacer(std::size_t max_datagram_size)
     : capacity_(kPacingBurstDatagrams * std::max<std::size_t>(max_datagram_size, 1)),
       tokens_(static_cast<double>(capacity_)) {}
 
+void Pacer::set_max_datagram_size(std::size_t max_datagram_size) {
+    capacity_ = kPacingBurstDatagrams * std::max<std::size_t>(max_datagram_size, 1);
+    tokens_ = std::min(tokens_, static_cast<double>(capacity_));
+}
+
 double Pacer::tokens_at(TimePoint now, std::size_t cwnd, Duration srtt) const {
     const auto capacity = static_cast<double>(capacity_);
     if (!last_update_ || pacing_disabled(cwnd, srtt)) return capacity;

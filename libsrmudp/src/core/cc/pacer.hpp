@@ -31,6 +31,10 @@ class Pacer {
     // Takes the packet's bytes out of the bucket.
     void on_packet_sent(TimePoint now, std::size_t bytes, std::size_t cwnd, Duration srtt);
 
+    // Path MTU discovery changed the datagram size: the bucket holds kPacingBurstDatagrams of the
+    // new size; tokens already in it are kept (up to the new capacity). 0 is treated as 1.
+    void set_max_datagram_size(std::size_t max_datagram_size);
+
     std::size_t burst_bytes() const { return capacity_; }
 
   private:

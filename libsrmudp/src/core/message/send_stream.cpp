@@ -23,10 +23,12 @@ std::uint64_t range_end(std::uint64_t offset, std::uint64_t length) noexcept {
 
 }  // namespace
 
-SendStream::SendStream(std::size_t max_message_size, std::size_t send_buffer_limit)
+SendStream::SendStream(std::size_t max_message_size, std::size_t send_buffer_limit,
+                       MessageId first_id)
     : max_message_size_(static_cast<std::size_t>(
           std::min<std::uint64_t>(max_message_size, kMaxRecordMessageSize))),
-      send_buffer_limit_(send_buffer_limit) {}
+      send_buffer_limit_(send_buffer_limit),
+      next_id_(std::max<MessageId>(first_id, 1)) {}
 
 std::error_code SendStream::push(MessageKind kind, ByteView data, MessageId& id) {
     if (closed_) return error::connection_closed;

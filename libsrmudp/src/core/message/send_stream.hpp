@@ -31,8 +31,10 @@ struct Chunk {
 class SendStream {
   public:
     // max_message_size bounds one message (clamped to kMaxRecordMessageSize); send_buffer_limit
-    // bounds the record bytes held until delivery.
-    SendStream(std::size_t max_message_size, std::size_t send_buffer_limit);
+    // bounds the record bytes held until delivery. Message ids start at first_id (a stream that
+    // replaces another after a peer restart continues its ids; 0 is taken as 1).
+    SendStream(std::size_t max_message_size, std::size_t send_buffer_limit,
+               MessageId first_id = 1);
 
     // Queues a message and sets `id` to its message id (1, 2, 3, ...). Errors:
     // error::message_too_large if data.size() > max_message_size; error::send_buffer_full if
@@ -69,6 +71,8 @@ class SendStream {
     // An offset beyond the bytes ever sent is clamped to them.
     void rewind_to(std::uint64_t peer_received_offset);
 
+    // The id the next push() assigns.
+    MessageId next_message_id() const noexcept { return next_id_; }
     // Record bytes (headers included) of messages not yet delivered: the memory held.
     std::size_t buffered_bytes() const noexcept { return buffered_bytes_; }
     // The end of the stream: record bytes ever queued.

@@ -1,0 +1,320 @@
+#include "srmudp_net.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "srmudp/endpoint.hpp"
+#include "srmudp/error.hpp"
+
+namespace srmudp::bench {
+
+namespace {
+
+constexpr std::size_t kPingSize = 64;
+constexpr std::uint64_t kMaxMessages = std::uint64_t{1} << 40;
+constexpr std::uint64_t kMaxHandshakes = 10'000'000;
+// Time allowed for a connection to come up before the case is reported failed.
+constexpr Clock::duration kSetupLimit = std::chrono::seconds(5);
+
+// The first failure a handler reports, readable from the main thread.
+class Failure {
+  public:
+    void set(const std::string& text) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (text_.empty()) text_ = text;
+    }
+    std::string get() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return text_;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::string text_;
+};
+
+EndpointOptions loopback_options() {
+    EndpointOptions o;
+    o.bind_address = "127.0.0.1";
+    return o;
+}
+
+// One side of a two-thread case: an io_context and the thread that runs it.
+class Side {
+  public:
+    ~Side() { stop(); }
+
+    std::error_code open() {
+        std::error_code ec;
+        endpoint = Endpoint::open(io, loopback_options(), ec);
+        return ec;
+    }
+    void start(Clock::duration limit) {
+        thread_ = std::thread([this, limit] { io.run_for(limit); });
+    }
+    // Stops the thread, then closes the endpoint from this (now the only) thread.
+    void stop() {
+        io.stop();
+        if (thread_.joinable()) thread_.join();
+        endpoint.reset();
+    }
+
+    asio::io_context io;
+    std::unique_ptr<Endpoint> endpoint;
+
+  private:
+    std::thread thread_;
+};
+
+// Handlers report a connection that closes while the case still runs.
+std::function<void(ConnectionState, std::error_code)> watch_state(
+    const char* who, Failure& failure, const std::atomic<bool>& stopping,
+    std::function<void()> on_established = {}) {
+    return [=, &failure, &stopping](ConnectionState s, std::error_code reason) {
+        if (s == ConnectionState::established && on_established) on_established();
+        if (s == ConnectionState::closed && !stopping.load()) {
+            failure.set(std::string(who) + " closed: " + reason.message());
+        }
+    };
+}
+
+// State of a goodput run shared by the handlers (declared before the Sides so it outlives them).
+struct GoodputRun {
+    Failure failure;
+    std::atomic<bool> stopping{false};
+    std::atomic<bool> established{false};
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<std::uint64_t> wrong_sizes{0};
+    Bytes payload;
+    std::uint64_t sent = 0;
+    std::shared_ptr<Connection> sender;
+    std::shared_ptr<Connection> receiver;
+
+    // Queues messages until send() refuses one; on_writable calls this again.
+    void pump() {
+        for (MessageId id = 0; sent < kMaxMessages; ++sent) {
+            const std::error_code ec = sender->send(MessageKind::binary, payload, id);
+            if (ec == error::send_buffer_full) return;
+            if (ec) {
+                failure.set("send: " + ec.message());
+                return;
+            }
+        }
+    }
+};
+
+void accept_goodput(GoodputRun& run, const std::shared_ptr<Connection>& c) {
+    ConnectionHandlers h;
+    h.on_message = [&run](Message&& m) {
+        run.received.fetch_add(m.data.size(), std::memory_order_relaxed);
+        if (m.data.size() != run.payload.size()) ++run.wrong_sizes;
+    };
+    h.on_state = watch_state("receiver", run.failure, run.stopping);
+    c->set_handlers(std::move(h));
+    run.receiver = c;
+}
+
+}  // namespace
+
+GoodputResult srmudp_goodput(const Options& options, std::size_t message_bytes) {
+    GoodputResult result{"srmudp", message_bytes, 0, 0, {}};
+    GoodputRun run;
+    run.payload.assign(message_bytes, 0x5a);
+    Side rx;
+    Side tx;
+    std::error_code ec = rx.open();
+    if (!ec) ec = tx.open();
+    if (!ec) ec = rx.endpoint->listen(kHexKey, [&run](auto c) { accept_goodput(run, c); });
+    if (!ec) run.sender = tx.endpoint->connect(rx.endpoint->local_address(), kHexKey, ec);
+    if (ec) {
+        result.error = "setup: " + ec.message();
+        return result;
+    }
+    ConnectionHandlers h;
+    h.on_state = watch_state("sender", run.failure, run.stopping, [&run] {
+        run.established = true;
+        run.pump();
+    });
+    h.on_writable = [&run] { run.pump(); };
+    run.sender->set_handlers(std::move(h));
+    const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
+    rx.start(limit);
+    tx.start(limit);
+    if (wait_until([&] { return run.established.load(); }, kSetupLimit)) {
+        const Window w = measure_window(run.received, options.warmup(), options.case_time);
+        result.bytes = w.count;
+        result.seconds = w.seconds;
+    } else {
+        result.error = "handshake did not complete";
+    }
+    run.stopping = true;
+    tx.stop();
+    rx.stop();
+    if (result.error.empty()) result.error = run.failure.get();
+    if (result.error.empty() && run.wrong_sizes > 0) result.error = "messages of the wrong size";
+    return result;
+}
+
+
+namespace {
+
+// State of a ping-pong run; the client's handlers run on the client thread only.
+struct PingPongRun {
+    Failure failure;
+    std::atomic<bool> stopping{false};
+    std::atomic<bool> done{false};
+    std::shared_ptr<Connection> client;
+    std::shared_ptr<Connection> server;
+    Bytes ping = Bytes(kPingSize, 0x42);
+    std::vector<double> samples;
+    std::size_t max_samples = 0;
+    Clock::duration warmup{};
+    Clock::duration span{};
+    Clock::time_point warm_until{};
+    Clock::time_point end{};
+    Clock::time_point sent_at{};
+
+    void start() {
+        warm_until = Clock::now() + warmup;
+        end = warm_until + span;
+        send_ping();
+    }
+    void send_ping() {
+        MessageId id = 0;
+        sent_at = Clock::now();
+        if (const auto ec = client->send(MessageKind::binary, ping, id)) {
+            failure.set("send: " + ec.message());
+            done = true;
+        }
+    }
+    void on_pong(const Message& m) {
+        const Clock::time_point now = Clock::now();
+        if (m.data.size() != kPingSize) failure.set("echo of the wrong size");
+        if (now >= warm_until) samples.push_back(to_microseconds(now - sent_at));
+        if (now >= end || samples.size() >= max_samples) {
+            done = true;
+            return;
+        }
+        send_ping();
+    }
+};
+
+void accept_echo(PingPongRun& run, const std::shared_ptr<Connection>& c) {
+    ConnectionHandlers h;
+    h.on_message = [&run](Message&& m) {
+        MessageId id = 0;
+        if (const auto ec = run.server->send(m.kind, m.data, id)) run.failure.set("echo: " + ec.message());
+    };
+    h.on_state = watch_state("server", run.failure, run.stopping);
+    run.server = c;
+    c->set_handlers(std::move(h));
+}
+
+}  // namespace
+
+LatencyResult srmudp_ping_pong(const Options& options) {
+    LatencyResult result{"srmudp", {}, 0, {}};
+    PingPongRun run;
+    run.max_samples = options.max_round_trips;
+    run.samples.reserve(run.max_samples);
+    run.warmup = options.warmup();
+    run.span = options.case_time;
+    Side server;
+    Side client;
+    std::error_code ec = server.open();
+    if (!ec) ec = client.open();
+    if (!ec) ec = server.endpoint->listen(kHexKey, [&run](auto c) { accept_echo(run, c); });
+    if (!ec) run.client = client.endpoint->connect(server.endpoint->local_address(), kHexKey, ec);
+    if (ec) {
+        result.error = "setup: " + ec.message();
+        return result;
+    }
+    ConnectionHandlers h;
+    h.on_state = watch_state("client", run.failure, run.stopping, [&run] { run.start(); });
+    h.on_message = [&run](Message&& m) { run.on_pong(m); };
+    run.client->set_handlers(std::move(h));
+    const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
+    server.start(limit);
+    client.start(limit);
+    if (!wait_until([&] { return run.done.load() || !run.failure.get().empty(); }, limit)) {
+        result.error = "round trips did not finish in time";
+    }
+    run.stopping = true;
+    client.stop();
+    server.stop();
+    if (result.error.empty()) result.error = run.failure.get();
+    result.rtt = percentiles(std::move(run.samples));
+    return result;
+}
+
+namespace {
+
+// Sequential handshakes on the client thread: each posts the next one when it is established.
+struct HandshakeRun {
+    explicit HandshakeRun(asio::io_context& client_io) : io(client_io) {}
+
+    asio::io_context& io;
+    PeerAddress server;
+    Failure failure;
+    std::atomic<bool> stopping{false};
+    std::atomic<std::uint64_t> completed{0};
+    std::unique_ptr<Endpoint> endpoint;
+    std::shared_ptr<Connection> connection;
+
+    void next() {
+        if (connection) connection->set_handlers({});  // closing must not report a failure
+        connection.reset();
+        endpoint.reset();
+        if (stopping.load() || completed.load() >= kMaxHandshakes) return;
+        std::error_code ec;
+        endpoint = Endpoint::open(io, loopback_options(), ec);
+        if (endpoint) connection = endpoint->connect(server, kHexKey, ec);
+        if (ec) {
+            failure.set("connect: " + ec.message());
+            return;
+        }
+        ConnectionHandlers h;
+        h.on_state = watch_state("client", failure, stopping, [this] {
+            completed.fetch_add(1, std::memory_order_relaxed);
+            asio::post(io, [this] { next(); });
+        });
+        connection->set_handlers(std::move(h));
+    }
+};
+
+}  // namespace
+
+HandshakeResult endpoint_handshakes(const Options& options) {
+    HandshakeResult result{"endpoint", 0, 0, {}};
+    Side server;
+    Side client;
+    HandshakeRun run(client.io);
+    std::error_code ec = server.open();
+    if (!ec) ec = server.endpoint->listen(kHexKey, [](auto) {});
+    if (ec) {
+        result.error = "setup: " + ec.message();
+        return result;
+    }
+    run.server = server.endpoint->local_address();
+    asio::post(client.io, [&run] { run.next(); });
+    const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
+    server.start(limit);
+    client.start(limit);
+    const Window w = measure_window(run.completed, options.warmup(), options.case_time);
+    run.stopping = true;
+    client.stop();
+    server.stop();
+    run.next();  // closes the last client endpoint from this thread, the client's being stopped
+    result.count = w.count;
+    result.seconds = w.seconds;
+    result.error = run.failure.get();
+    if (result.error.empty() && w.count == 0) result.error = "no handshake completed";
+    return result;
+}
+
+}  // namespace srmudp::bench
