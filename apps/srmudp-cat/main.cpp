@@ -213,7 +213,7 @@ private:
     }
 
     void write_message(const Message& m) {
-        std::fwrite(m.data.data(), 1, m.data.size(), stdout);
+        if (!m.data.empty()) std::fwrite(m.data.data(), 1, m.data.size(), stdout);
         if (!options_.binary) std::fputc('\n', stdout);
         std::fflush(stdout);
     }

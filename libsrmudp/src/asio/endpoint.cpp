@@ -141,12 +141,13 @@ public:
 
     // --- the step -------------------------------------------------------------------------
 
+    // Events go to the application before anything is sent: an ACK leaves only after the
+    // messages it acknowledges were handed over, so "delivered" at the peer never covers a
+    // message this process received but had not yet passed on.
     void step() {
-        const bool all_sent = transmit();
         dispatch_events();
         finish_stun();
-        const bool sent_after_events = transmit();
-        if (!all_sent || !sent_after_events) wait_writable();
+        if (!transmit()) wait_writable();
         arm_timer();
     }
 
