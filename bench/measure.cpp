@@ -1,6 +1,8 @@
 #include "measure.hpp"
 
 #include <malloc.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,7 +12,9 @@
 
 namespace srmudp::bench {
 
-double to_seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double to_seconds(Clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 
 double to_microseconds(Clock::duration d) {
     return std::chrono::duration<double, std::micro>(d).count();
@@ -41,26 +45,64 @@ double median(std::vector<double> values) {
     return (values[mid - 1] + values[mid]) / 2;
 }
 
+namespace {
+
+// CPU seconds a running thread has used (0 for none or when its clock cannot be read).
+double thread_cpu_seconds(std::thread* t) {
+    clockid_t clock = 0;
+    timespec ts{};
+    if (!t || !t->joinable() || pthread_getcpuclockid(t->native_handle(), &clock) != 0 ||
+        clock_gettime(clock, &ts) != 0) {
+        return 0;
+    }
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+}  // namespace
+
 Window measure_window(const std::atomic<std::uint64_t>& counter, Clock::duration warmup,
-                      Clock::duration span) {
+                      Clock::duration span, std::thread* sender, std::thread* receiver) {
     std::this_thread::sleep_for(warmup);
     const Clock::time_point start = Clock::now();
     const std::uint64_t first = counter.load(std::memory_order_relaxed);
+    const double sender_start = thread_cpu_seconds(sender);
+    const double receiver_start = thread_cpu_seconds(receiver);
     std::this_thread::sleep_for(span);
     const std::uint64_t last = counter.load(std::memory_order_relaxed);
+    const double sender_end = thread_cpu_seconds(sender);
+    const double receiver_end = thread_cpu_seconds(receiver);
     const Clock::time_point end = Clock::now();
-    return Window{last - first, to_seconds(end - start)};
+    Window w{last - first, to_seconds(end - start), 0, 0};
+    if (w.seconds > 0) {
+        w.sender_cpu = (sender_end - sender_start) / w.seconds;
+        w.receiver_cpu = (receiver_end - receiver_start) / w.seconds;
+    }
+    return w;
+}
+
+void name_thread(std::thread& t, const char* name) {
+    pthread_setname_np(t.native_handle(), name);
 }
 
 bool wait_until(const std::function<bool()>& pred, Clock::duration limit) {
     const Clock::time_point end = Clock::now() + limit;
-    while (!pred() && Clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!pred() && Clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return pred();
 }
 
 std::size_t heap_in_use() {
     const struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
+}
+
+double load_average() {
+    std::FILE* f = std::fopen("/proc/loadavg", "r");
+    if (!f) return -1;
+    double load = -1;
+    if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+    std::fclose(f);
+    return load;
 }
 
 std::size_t resident_bytes() {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <thread>
 #include <vector>
 
 namespace srmudp::bench {
@@ -32,17 +33,29 @@ double median(std::vector<double> values);
 struct Window {
     std::uint64_t count = 0;  // how much the counter advanced inside the window
     double seconds = 0;       // the window's exact length
+    // CPU time each thread used inside the window, per second of it (1.0 = one whole core).
+    double sender_cpu = 0;
+    double receiver_cpu = 0;
 };
 
-// Sleeps `warmup`, then samples `counter` at the start and the end of a `span` window.
+// Sleeps `warmup`, then samples `counter` (and the CPU clocks of the two threads, when given)
+// at the start and the end of a `span` window.
 Window measure_window(const std::atomic<std::uint64_t>& counter, Clock::duration warmup,
-                      Clock::duration span);
+                      Clock::duration span, std::thread* sender = nullptr,
+                      std::thread* receiver = nullptr);
+
+// Names the thread (at most 15 characters) so that profilers can tell the cases' threads apart.
+void name_thread(std::thread& t, const char* name);
 
 // Polls pred every millisecond until it holds or `limit` passed; returns pred().
 bool wait_until(const std::function<bool()>& pred, Clock::duration limit);
 
 // Bytes the C heap has handed out and not taken back (glibc mallinfo2: arena + mmapped chunks).
 std::size_t heap_in_use();
+
+// The system's 1-minute load average from /proc/loadavg (-1 if unreadable): a busy machine
+// explains a bad run.
+double load_average();
 
 // Resident set size of the process from /proc/self/statm (0 if unreadable).
 std::size_t resident_bytes();

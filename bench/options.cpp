@@ -47,6 +47,28 @@ bool parse_sizes(std::string_view text, std::vector<std::size_t>& out) {
     return true;
 }
 
+// "goodput,latency" -> those cases on, the others off.
+bool parse_cases(std::string_view text, Options& o) {
+    o.memory = o.goodput = o.latency = o.handshakes = false;
+    for (int n = 0; !text.empty() && n < 8; ++n) {
+        const std::size_t comma = std::min(text.find(','), text.size());
+        const std::string_view name = text.substr(0, comma);
+        if (name == "memory") {
+            o.memory = true;
+        } else if (name == "goodput") {
+            o.goodput = true;
+        } else if (name == "latency") {
+            o.latency = true;
+        } else if (name == "handshakes") {
+            o.handshakes = true;
+        } else {
+            return false;
+        }
+        text.remove_prefix(std::min(comma + 1, text.size()));
+    }
+    return text.empty() && (o.memory || o.goodput || o.latency || o.handshakes);
+}
+
 ParseResult fail(const std::string& message) {
     ParseResult r;
     r.exit_code = 2;
@@ -71,6 +93,7 @@ JSON line.
   --sizes KIB,...       goodput message sizes in KiB (default 1,16,64)
   --round-trips N       ping-pong round trips at most (default 20000; also bounded by --seconds)
   --connections K       idle connections for the memory case (default 1000)
+  --cases LIST          run only these cases: memory,goodput,latency,handshakes (default all)
   --no-enet             skip the ENet reference runs
   --help
 )";
@@ -95,6 +118,8 @@ ParseResult parse_options(int argc, char** argv) {
             ok = parse_sizes(value, o.message_sizes);
         } else if (arg == "--round-trips") {
             ok = parse_count(value, 1, 10'000'000, o.max_round_trips);
+        } else if (arg == "--cases") {
+            ok = parse_cases(value, o);
         } else if (arg == "--connections") {
             ok = parse_count(value, 1, 100'000, o.idle_connections);
         } else {

@@ -21,6 +21,11 @@ struct Options {
     std::size_t idle_connections = 1000;
     // ENet reference runs (only when the benchmark was built with ENet).
     bool enet = true;
+    // Which cases run (all by default; --cases picks some, e.g. for a profiler run).
+    bool memory = true;
+    bool goodput = true;
+    bool latency = true;
+    bool handshakes = true;
 
     // Warm-up before each measuring window: a fifth of it, at most half a second.
     Duration warmup() const;

@@ -96,7 +96,8 @@ void drain(const Socket& rx, const std::atomic<bool>& stop, std::atomic<std::uin
         }
         const int got = ::recvmmsg(rx.fd(), msgs.data(), kBatch, MSG_WAITFORONE, nullptr);
         std::uint64_t sum = 0;
-        for (int i = 0; i < got; ++i) sum += msgs[static_cast<std::size_t>(i)].msg_len;
+        for (int i = 0; i < got; ++i)
+            sum += msgs[static_cast<std::size_t>(i)].msg_len;
         bytes.fetch_add(sum, std::memory_order_relaxed);
     }
 }
@@ -125,7 +126,7 @@ std::string open_pair(Socket& to, int to_timeout_ms, Socket& from, int from_time
 }  // namespace
 
 GoodputResult raw_udp_goodput(const Options& options) {
-    GoodputResult result{"raw-udp", kDatagramSize, 0, 0, {}};
+    GoodputResult result("raw-udp", kDatagramSize);
     Socket rx;
     Socket tx;
     result.error = open_pair(rx, 50, tx, 50);
@@ -134,23 +135,25 @@ GoodputResult raw_udp_goodput(const Options& options) {
     std::atomic<std::uint64_t> bytes{0};
     std::thread receiver([&] { drain(rx, stop, bytes); });
     std::thread sender([&] { blast(tx, stop); });
-    const Window w = measure_window(bytes, options.warmup(), options.case_time);
+    name_thread(receiver, "raw-rx");
+    name_thread(sender, "raw-tx");
+    const Window w = measure_window(bytes, options.warmup(), options.case_time, &sender, &receiver);
     stop = true;
     sender.join();
     receiver.join();
-    result.bytes = w.count;
-    result.seconds = w.seconds;
+    result.take(w);
     return result;
 }
 
 LatencyResult raw_udp_ping_pong(const Options& options) {
-    LatencyResult result{"raw-udp", {}, 0, {}};
+    LatencyResult result("raw-udp");
     Socket server;
     Socket client;
     result.error = open_pair(server, 50, client, 100);
     if (!result.error.empty()) return result;
     std::atomic<bool> stop{false};
     std::thread echo_thread([&] { echo(server, stop); });
+    name_thread(echo_thread, "raw-echo");
     std::vector<double> samples;
     samples.reserve(options.max_round_trips);
     std::array<std::uint8_t, kPingSize> ping;
@@ -159,7 +162,8 @@ LatencyResult raw_udp_ping_pong(const Options& options) {
     const Clock::time_point warm_until = Clock::now() + options.warmup();
     const Clock::time_point end = warm_until + options.case_time;
     std::thread client_thread([&] {
-        for (Clock::time_point now = Clock::now(); now < end && samples.size() < options.max_round_trips;) {
+        for (Clock::time_point now = Clock::now();
+             now < end && samples.size() < options.max_round_trips;) {
             ::send(client.fd(), ping.data(), ping.size(), 0);
             const ssize_t got = ::recv(client.fd(), pong.data(), pong.size(), 0);
             const Clock::time_point back = Clock::now();

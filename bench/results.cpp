@@ -11,7 +11,9 @@ constexpr double kGoodputRatioTarget = 0.7;
 constexpr double kHandshakeTarget = 5000;
 constexpr double kIdleMemoryTarget = 64 * 1024;
 
-const GoodputResult* raw_goodput(const Results& r) { return r.goodput_of("raw-udp", 0); }
+const GoodputResult* raw_goodput(const Results& r) {
+    return r.goodput_of("raw-udp", 0);
+}
 
 // Target verdicts; nullopt where a figure the target needs is missing.
 std::optional<bool> goodput_vs_raw(const Results& r, const GoodputResult& g) {
@@ -39,10 +41,12 @@ std::optional<bool> handshakes_met(const Results& r) {
     return h->per_second() >= kHandshakeTarget;
 }
 
-double memory_per_end(const MemoryResult& m) { return std::max(m.connector_bytes, m.listener_bytes); }
+double memory_per_end(const MemoryResult& m) {
+    return std::max(m.connector_bytes, m.listener_bytes);
+}
 
 std::optional<bool> memory_met(const Results& r) {
-    if (!r.memory || !r.memory->error.empty()) return std::nullopt;
+    if (!r.memory || !r.memory->error.empty() || !r.memory->heap_measured) return std::nullopt;
     return memory_per_end(*r.memory) < kIdleMemoryTarget;
 }
 
@@ -94,7 +98,10 @@ std::string json_goodput(const Results& r) {
         j += std::string(i ? "," : "") + "{\"transport\":" + quoted(g.transport) +
              ",\"message_bytes\":" + std::to_string(g.message_bytes) +
              ",\"mbit_per_s\":" + number(g.mbit_per_s()) + ",\"bytes\":" + std::to_string(g.bytes) +
-             ",\"seconds\":" + number(g.seconds) + error_field(g.error) + "}";
+             ",\"seconds\":" + number(g.seconds) + ",\"sender_cpu\":" + number(g.sender_cpu) +
+             ",\"receiver_cpu\":" + number(g.receiver_cpu) +
+             (g.note.empty() ? std::string() : ",\"note\":" + quoted(g.note)) +
+             error_field(g.error) + "}";
     }
     return j + "]";
 }
@@ -104,8 +111,8 @@ std::string json_latency(const Results& r) {
     for (std::size_t i = 0; i < r.latency.size(); ++i) {
         const LatencyResult& l = r.latency[i];
         j += std::string(i ? "," : "") + "{\"transport\":" + quoted(l.transport) +
-             ",\"samples\":" + std::to_string(l.rtt.samples) + ",\"p50_us\":" +
-             number(l.rtt.p50_us) + ",\"p99_us\":" + number(l.rtt.p99_us) +
+             ",\"samples\":" + std::to_string(l.rtt.samples) +
+             ",\"p50_us\":" + number(l.rtt.p50_us) + ",\"p99_us\":" + number(l.rtt.p99_us) +
              ",\"p999_us\":" + number(l.rtt.p999_us) + ",\"lost\":" + std::to_string(l.lost) +
              error_field(l.error) + "}";
     }
@@ -124,10 +131,13 @@ std::string json_handshakes(const Results& r) {
 }
 
 std::string json_memory(const MemoryResult& m) {
-    return "{\"connections\":" + std::to_string(m.connections) + ",\"connector_bytes\":" +
-           number(m.connector_bytes) + ",\"listener_bytes\":" + number(m.listener_bytes) +
-           ",\"pair_bytes\":" + number(m.pair_bytes) + ",\"resident_pair_bytes\":" +
-           number(m.resident_bytes) + error_field(m.error) + "}";
+    return "{\"connections\":" + std::to_string(m.connections) +
+           ",\"connector_bytes\":" + number(m.connector_bytes) +
+           ",\"listener_bytes\":" + number(m.listener_bytes) +
+           ",\"pair_bytes\":" + number(m.pair_bytes) +
+           ",\"resident_pair_bytes\":" + number(m.resident_bytes) +
+           ",\"heap_measured\":" + (m.heap_measured ? "true" : "false") + error_field(m.error) +
+           "}";
 }
 
 std::string json_targets(const Results& r) {
@@ -139,15 +149,17 @@ std::string json_targets(const Results& r) {
         vs_enet.push_back(goodput_vs_enet(r, g));
     }
     return std::string("{\"goodput_vs_raw\":") + json_verdict(all_met(vs_raw)) +
-           ",\"goodput_vs_enet\":" + json_verdict(all_met(vs_enet)) + ",\"p99_vs_enet\":" +
-           json_verdict(latency_vs_enet(r)) + ",\"handshakes\":" + json_verdict(handshakes_met(r)) +
+           ",\"goodput_vs_enet\":" + json_verdict(all_met(vs_enet)) +
+           ",\"p99_vs_enet\":" + json_verdict(latency_vs_enet(r)) +
+           ",\"handshakes\":" + json_verdict(handshakes_met(r)) +
            ",\"idle_memory\":" + json_verdict(memory_met(r)) + "}";
 }
 
 void print_goodput(const Results& r, std::FILE* out) {
-    std::fprintf(out, "\nGoodput: one connection, 1200-byte datagrams, Mbit/s of payload received\n");
-    std::fprintf(out, "  %-9s %-8s %10s %10s %12s %12s\n", "transport", "message", "Mbit/s",
-                 "vs raw", ">=0.7x raw", ">=ENet");
+    std::fprintf(out,
+                 "\nGoodput: one connection, 1200-byte datagrams, Mbit/s of payload received\n");
+    std::fprintf(out, "  %-9s %-8s %9s %7s %9s %9s %6s %6s\n", "transport", "message", "Mbit/s",
+                 "vs raw", "0.7x raw", ">=ENet", "tx CPU", "rx CPU");
     const GoodputResult* raw = raw_goodput(r);
     for (const GoodputResult& g : r.goodput) {
         const bool is_raw = g.transport == "raw-udp";
@@ -156,11 +168,12 @@ void print_goodput(const Results& r, std::FILE* out) {
             std::snprintf(ratio, sizeof ratio, "%.2fx", g.mbit_per_s() / raw->mbit_per_s());
         }
         const bool ours = g.transport == "srmudp";
-        std::fprintf(out, "  %-9s %6zu B %10.1f %10s %12s %12s%s%s\n", g.transport.c_str(),
-                     g.message_bytes, g.mbit_per_s(), ratio,
+        std::fprintf(out, "  %-9s %6zu B %9.1f %7s %9s %9s %5.0f%% %5.0f%%%s%s\n",
+                     g.transport.c_str(), g.message_bytes, g.mbit_per_s(), ratio,
                      ours ? verdict(goodput_vs_raw(r, g)) : "",
-                     ours ? verdict(goodput_vs_enet(r, g)) : "", g.error.empty() ? "" : "  error: ",
-                     g.error.c_str());
+                     ours ? verdict(goodput_vs_enet(r, g)) : "", 100 * g.sender_cpu,
+                     100 * g.receiver_cpu, g.error.empty() ? "" : "  error: ", g.error.c_str());
+        if (!g.note.empty()) std::fprintf(out, "            (%s)\n", g.note.c_str());
     }
 }
 
@@ -168,8 +181,8 @@ void print_latency(const Results& r, std::FILE* out) {
     std::fprintf(out, "\nPing-pong: 64-byte messages, one outstanding, round trip in us\n");
     std::fprintf(out, "  %-9s %9s %9s %9s %10s\n", "transport", "p50", "p99", "p99.9", "samples");
     for (const LatencyResult& l : r.latency) {
-        std::fprintf(out, "  %-9s %9.1f %9.1f %9.1f %10zu%s%s\n", l.transport.c_str(),
-                     l.rtt.p50_us, l.rtt.p99_us, l.rtt.p999_us, l.rtt.samples,
+        std::fprintf(out, "  %-9s %9.1f %9.1f %9.1f %10zu%s%s\n", l.transport.c_str(), l.rtt.p50_us,
+                     l.rtt.p99_us, l.rtt.p999_us, l.rtt.samples,
                      l.error.empty() ? "" : "  error: ", l.error.c_str());
     }
     std::fprintf(out, "  srmudp p99 <= ENet p99: %s\n", verdict(latency_vs_enet(r)));
@@ -190,11 +203,13 @@ void print_handshakes(const Results& r, std::FILE* out) {
 void print_memory(const Results& r, std::FILE* out) {
     if (!r.memory) return;
     const MemoryResult& m = *r.memory;
-    std::fprintf(out, "\nIdle connections: %zu in one EndpointCore pair, heap bytes per connection\n",
+    std::fprintf(out,
+                 "\nIdle connections: %zu in one EndpointCore pair, heap bytes per connection\n",
                  m.connections);
     std::fprintf(out, "  connector %.0f, listener %.0f, both ends %.0f (RSS both ends %.0f)%s%s\n",
                  m.connector_bytes, m.listener_bytes, m.pair_bytes, m.resident_bytes,
                  m.error.empty() ? "" : "  error: ", m.error.c_str());
+    if (!m.heap_measured) std::fprintf(out, "  (no heap figures: mallinfo2 sees no heap here)\n");
     std::fprintf(out, "  < 64 KiB per connection end: %s\n", verdict(memory_met(r)));
 }
 
@@ -232,8 +247,10 @@ bool Results::complete() const {
 }
 
 void print_table(const Results& r, std::FILE* out) {
-    std::fprintf(out, "srmudp-bench: loopback 127.0.0.1, %.2f s per timed case, %u CPUs, ENet: %s\n",
-                 r.case_seconds, r.cpus, r.enet.c_str());
+    std::fprintf(out,
+                 "srmudp-bench: loopback 127.0.0.1, %.2f s per timed case, %u CPUs, ENet: %s\n"
+                 "(load average %.2f at the start, %.2f at the end)\n",
+                 r.case_seconds, r.cpus, r.enet.c_str(), r.load_before, r.load_after);
     print_goodput(r, out);
     print_latency(r, out);
     print_handshakes(r, out);
@@ -241,9 +258,10 @@ void print_table(const Results& r, std::FILE* out) {
 }
 
 std::string to_json(const Results& r) {
-    std::string j = "{\"bench\":\"srmudp-bench\",\"version\":1,\"case_seconds\":" +
-                    number(r.case_seconds) + ",\"cpus\":" + std::to_string(r.cpus) +
-                    ",\"enet\":" + quoted(r.enet);
+    std::string j =
+        "{\"bench\":\"srmudp-bench\",\"version\":1,\"case_seconds\":" + number(r.case_seconds) +
+        ",\"cpus\":" + std::to_string(r.cpus) + ",\"load_before\":" + number(r.load_before) +
+        ",\"load_after\":" + number(r.load_after) + ",\"enet\":" + quoted(r.enet);
     j += ",\"goodput\":" + json_goodput(r) + ",\"latency\":" + json_latency(r) +
          ",\"handshakes\":" + json_handshakes(r);
     j += ",\"scrypt_ms\":" + (r.scrypt_ms ? number(*r.scrypt_ms) : std::string("null"));

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "measure.hpp"
@@ -15,16 +16,32 @@ namespace srmudp::bench {
 
 // Message payload received per second over one connection (raw UDP: datagram payload).
 struct GoodputResult {
+    GoodputResult(std::string name, std::size_t size)
+        : transport(std::move(name)), message_bytes(size) {}
+
     std::string transport;  // "srmudp", "raw-udp", "enet"
     std::size_t message_bytes = 0;
     std::uint64_t bytes = 0;  // received inside the window
     double seconds = 0;
+    double sender_cpu = 0;  // share of one core the sending thread used in the window
+    double receiver_cpu = 0;
+    std::string note;   // what the transport reports about the run (losses, rtt, ...)
     std::string error;  // non-empty: the case did not run to the end
-    double mbit_per_s() const { return seconds > 0 ? static_cast<double>(bytes) * 8e-6 / seconds : 0; }
+    void take(const Window& w) {
+        bytes = w.count;
+        seconds = w.seconds;
+        sender_cpu = w.sender_cpu;
+        receiver_cpu = w.receiver_cpu;
+    }
+    double mbit_per_s() const {
+        return seconds > 0 ? static_cast<double>(bytes) * 8e-6 / seconds : 0;
+    }
 };
 
 // Round trips of one 64-byte message at a time.
 struct LatencyResult {
+    explicit LatencyResult(std::string name) : transport(std::move(name)) {}
+
     std::string transport;
     Percentiles rtt;
     std::uint64_t lost = 0;  // raw UDP only: round trips abandoned after a receive timeout
@@ -33,6 +50,8 @@ struct LatencyResult {
 
 // Complete handshakes (both sides established) one after another.
 struct HandshakeResult {
+    explicit HandshakeResult(std::string name) : method(std::move(name)) {}
+
     std::string method;  // "core" (sans-IO, in memory) or "endpoint" (Endpoint over loopback)
     std::uint64_t count = 0;
     double seconds = 0;
@@ -47,12 +66,16 @@ struct MemoryResult {
     double listener_bytes = 0;   // per connection, the listening side
     double pair_bytes = 0;       // per connection, both ends together (process heap delta)
     double resident_bytes = 0;   // per connection, both ends, from /proc/self/statm
+    // False when mallinfo2 sees no heap (a sanitizer's allocator): only the RSS figure counts.
+    bool heap_measured = true;
     std::string error;
 };
 
 struct Results {
     double case_seconds = 0;
     unsigned cpus = 0;
+    double load_before = -1;  // 1-minute load average when the run started, and when it ended
+    double load_after = -1;
     std::string enet;  // "built", "not built" or "skipped"
     std::vector<GoodputResult> goodput;
     std::vector<LatencyResult> latency;

@@ -4,6 +4,7 @@
 #include <asio/post.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -54,15 +55,22 @@ class Side {
         endpoint = Endpoint::open(io, loopback_options(), ec);
         return ec;
     }
-    void start(Clock::duration limit) {
+    void start(Clock::duration limit, const char* name) {
         thread_ = std::thread([this, limit] { io.run_for(limit); });
+        name_thread(thread_, name);
+    }
+    // Stops the thread; the endpoint may then be used from the caller's thread.
+    void halt() {
+        io.stop();
+        if (thread_.joinable()) thread_.join();
     }
     // Stops the thread, then closes the endpoint from this (now the only) thread.
     void stop() {
-        io.stop();
-        if (thread_.joinable()) thread_.join();
+        halt();
         endpoint.reset();
     }
+
+    std::thread* thread() { return &thread_; }
 
     asio::io_context io;
     std::unique_ptr<Endpoint> endpoint;
@@ -108,6 +116,23 @@ struct GoodputRun {
     }
 };
 
+// Both ends' view of the whole connection (not only the window): what limited it.
+std::string describe(const ConnectionStats& tx, const ConnectionStats& rx) {
+    const auto retransmitted = tx.stream_bytes_sent == 0
+                                   ? 0.0
+                                   : 100.0 * static_cast<double>(tx.stream_bytes_retransmitted) /
+                                         static_cast<double>(tx.stream_bytes_sent);
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "srtt %.0f us, cwnd %zu B, %llu packets sent, %llu lost, %.1f%% retransmitted; "
+                  "receiver sent %llu packets",
+                  std::chrono::duration<double, std::micro>(tx.smoothed_rtt).count(),
+                  tx.congestion_window, static_cast<unsigned long long>(tx.packets_sent),
+                  static_cast<unsigned long long>(tx.packets_lost), retransmitted,
+                  static_cast<unsigned long long>(rx.packets_sent));
+    return text;
+}
+
 void accept_goodput(GoodputRun& run, const std::shared_ptr<Connection>& c) {
     ConnectionHandlers h;
     h.on_message = [&run](Message&& m) {
@@ -122,7 +147,7 @@ void accept_goodput(GoodputRun& run, const std::shared_ptr<Connection>& c) {
 }  // namespace
 
 GoodputResult srmudp_goodput(const Options& options, std::size_t message_bytes) {
-    GoodputResult result{"srmudp", message_bytes, 0, 0, {}};
+    GoodputResult result("srmudp", message_bytes);
     GoodputRun run;
     run.payload.assign(message_bytes, 0x5a);
     Side rx;
@@ -143,23 +168,25 @@ GoodputResult srmudp_goodput(const Options& options, std::size_t message_bytes) 
     h.on_writable = [&run] { run.pump(); };
     run.sender->set_handlers(std::move(h));
     const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
-    rx.start(limit);
-    tx.start(limit);
+    rx.start(limit, "srmudp-rx");
+    tx.start(limit, "srmudp-tx");
     if (wait_until([&] { return run.established.load(); }, kSetupLimit)) {
-        const Window w = measure_window(run.received, options.warmup(), options.case_time);
-        result.bytes = w.count;
-        result.seconds = w.seconds;
+        result.take(measure_window(run.received, options.warmup(), options.case_time, tx.thread(),
+                                   rx.thread()));
     } else {
         result.error = "handshake did not complete";
     }
     run.stopping = true;
+    tx.halt();
+    rx.halt();
+    result.note =
+        describe(run.sender->stats(), run.receiver ? run.receiver->stats() : ConnectionStats{});
     tx.stop();
     rx.stop();
     if (result.error.empty()) result.error = run.failure.get();
     if (result.error.empty() && run.wrong_sizes > 0) result.error = "messages of the wrong size";
     return result;
 }
-
 
 namespace {
 
@@ -208,7 +235,8 @@ void accept_echo(PingPongRun& run, const std::shared_ptr<Connection>& c) {
     ConnectionHandlers h;
     h.on_message = [&run](Message&& m) {
         MessageId id = 0;
-        if (const auto ec = run.server->send(m.kind, m.data, id)) run.failure.set("echo: " + ec.message());
+        if (const auto ec = run.server->send(m.kind, m.data, id))
+            run.failure.set("echo: " + ec.message());
     };
     h.on_state = watch_state("server", run.failure, run.stopping);
     run.server = c;
@@ -218,7 +246,7 @@ void accept_echo(PingPongRun& run, const std::shared_ptr<Connection>& c) {
 }  // namespace
 
 LatencyResult srmudp_ping_pong(const Options& options) {
-    LatencyResult result{"srmudp", {}, 0, {}};
+    LatencyResult result("srmudp");
     PingPongRun run;
     run.max_samples = options.max_round_trips;
     run.samples.reserve(run.max_samples);
@@ -239,8 +267,8 @@ LatencyResult srmudp_ping_pong(const Options& options) {
     h.on_message = [&run](Message&& m) { run.on_pong(m); };
     run.client->set_handlers(std::move(h));
     const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
-    server.start(limit);
-    client.start(limit);
+    server.start(limit, "srmudp-server");
+    client.start(limit, "srmudp-client");
     if (!wait_until([&] { return run.done.load() || !run.failure.get().empty(); }, limit)) {
         result.error = "round trips did not finish in time";
     }
@@ -290,7 +318,7 @@ struct HandshakeRun {
 }  // namespace
 
 HandshakeResult endpoint_handshakes(const Options& options) {
-    HandshakeResult result{"endpoint", 0, 0, {}};
+    HandshakeResult result("endpoint");
     Side server;
     Side client;
     HandshakeRun run(client.io);
@@ -303,8 +331,8 @@ HandshakeResult endpoint_handshakes(const Options& options) {
     run.server = server.endpoint->local_address();
     asio::post(client.io, [&run] { run.next(); });
     const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
-    server.start(limit);
-    client.start(limit);
+    server.start(limit, "srmudp-server");
+    client.start(limit, "srmudp-client");
     const Window w = measure_window(run.completed, options.warmup(), options.case_time);
     run.stopping = true;
     client.stop();

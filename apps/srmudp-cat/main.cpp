@@ -19,7 +19,7 @@ namespace srmudp::cat {
 namespace {
 
 class App {
-public:
+  public:
     App(asio::io_context& io, Options options)
         : io_(io),
           options_(std::move(options)),
@@ -44,10 +44,9 @@ public:
             if (!e) stop(stdin_done_ && undelivered_.empty() ? 0 : 1, "interrupted");
         });
         if (options_.stun_server) {
-            endpoint_->discover_public_address(*options_.stun_server, options_.stun_timeout,
-                                               [this](std::error_code e, PeerAddress a) {
-                                                   on_public_address(e, a);
-                                               });
+            endpoint_->discover_public_address(
+                *options_.stun_server, options_.stun_timeout,
+                [this](std::error_code e, PeerAddress a) { on_public_address(e, a); });
         } else {
             begin();
         }
@@ -55,10 +54,11 @@ public:
         return exit_code_;
     }
 
-private:
+  private:
     void on_public_address(std::error_code ec, const PeerAddress& address) {
         if (ec) {
-            error("STUN query to " + options_.stun_server->to_string() + " failed: " + ec.message());
+            error("STUN query to " + options_.stun_server->to_string() +
+                  " failed: " + ec.message());
             return stop(1);
         }
         // Printed even with --quiet: the caller asked for it.
@@ -69,16 +69,16 @@ private:
 
     void begin() {
         if (options_.listen) {
-            auto ec = endpoint_->listen(options_.key, [this](std::shared_ptr<Connection> c) {
-                on_accept(std::move(c));
-            });
+            auto ec = endpoint_->listen(
+                options_.key, [this](std::shared_ptr<Connection> c) { on_accept(std::move(c)); });
             if (ec) return error("cannot listen: " + ec.message()), stop(1);
             status("listening");
             return;
         }
         if (options_.remote_from_stdin && !read_remote_from_stdin()) return stop(1);
         std::error_code ec;
-        auto conn = endpoint_->connect(*options_.remote, options_.key, ec, options_.connect_timeout);
+        auto conn =
+            endpoint_->connect(*options_.remote, options_.key, ec, options_.connect_timeout);
         if (!conn) return error("cannot connect: " + ec.message()), stop(1);
         status("connecting to " + options_.remote->to_string());
         attach(std::move(conn));
@@ -91,11 +91,13 @@ private:
         status("waiting for the peer's HOST:PORT on stdin");
         std::string line;
         char c = 0;
-        while (line.size() < 256 && ::read(STDIN_FILENO, &c, 1) == 1 && c != '\n') line.push_back(c);
+        while (line.size() < 256 && ::read(STDIN_FILENO, &c, 1) == 1 && c != '\n')
+            line.push_back(c);
         if (!line.empty() && line.back() == '\r') line.pop_back();
         options_.remote = PeerAddress::parse(line);
         if (!options_.remote || options_.remote->port == 0) {
-            error("the first line of stdin must be the peer's IP:PORT, got '" + line.substr(0, 64) + "'");
+            error("the first line of stdin must be the peer's IP:PORT, got '" + line.substr(0, 64) +
+                  "'");
             return false;
         }
         return true;
@@ -147,8 +149,10 @@ private:
 
     void on_closed(std::error_code reason) {
         const bool clean = reason == error::closed_locally || reason == error::peer_closed;
-        if (clean) status("closed: " + reason.message());
-        else error("connection failed: " + reason.message());
+        if (clean)
+            status("closed: " + reason.message());
+        else
+            error("connection failed: " + reason.message());
         const int code = clean && failed_ == 0 && undelivered_.empty() ? 0 : 1;
         conn_.reset();
         if (options_.keep_listening) {

@@ -92,8 +92,9 @@ ParseResult parse_options(int argc, char** argv, const char* key_from_env) {
         } else if (arg == "--quiet") {
             o.quiet = true;
         } else if (!value(v)) {
-            return fail(arg.substr(0, 2) == "--" ? "option " + std::string(arg) + " needs a value"
-                                                 : "unexpected argument '" + std::string(arg) + "'");
+            return fail(arg.substr(0, 2) == "--"
+                            ? "option " + std::string(arg) + " needs a value"
+                            : "unexpected argument '" + std::string(arg) + "'");
         } else if (arg == "--key") {
             o.key = std::string(v);
         } else if (arg == "--remote" && v == "-") {
@@ -109,7 +110,8 @@ ParseResult parse_options(int argc, char** argv, const char* key_from_env) {
             if (!PeerAddress::from_ip(v, 0)) return fail("--bind needs an IP address literal");
             o.bind_address = std::string(v);
         } else if (arg == "--connect-timeout") {
-            if (!parse_seconds(v, o.connect_timeout)) return fail("--connect-timeout needs seconds > 0");
+            if (!parse_seconds(v, o.connect_timeout))
+                return fail("--connect-timeout needs seconds > 0");
         } else if (arg == "--linger") {
             if (!parse_seconds(v, o.linger)) return fail("--linger needs seconds > 0");
         } else if (arg == "--stun") {

@@ -28,7 +28,8 @@ void StdinReader::push(Shared& shared, Message message, const std::function<void
         std::unique_lock<std::mutex> lock(shared.mutex);
         shared.room.wait(lock, [&] {
             return shared.queue.size() < kMaxQueuedMessages &&
-                   (shared.queue.empty() || shared.queued_bytes + message.data.size() <= kMaxQueuedBytes);
+                   (shared.queue.empty() ||
+                    shared.queued_bytes + message.data.size() <= kMaxQueuedBytes);
         });
         was_empty = shared.queue.empty();
         shared.queued_bytes += message.data.size();
@@ -46,7 +47,8 @@ void StdinReader::read_loop(std::shared_ptr<Shared> shared, bool binary, std::si
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         if (binary) {
-            push(*shared, Message{MessageKind::binary, Bytes(chunk.begin(), chunk.begin() + n)}, on_ready);
+            push(*shared, Message{MessageKind::binary, Bytes(chunk.begin(), chunk.begin() + n)},
+                 on_ready);
             continue;
         }
         for (ssize_t i = 0; i < n; ++i) {

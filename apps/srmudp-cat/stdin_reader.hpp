@@ -15,7 +15,7 @@
 namespace srmudp::cat {
 
 class StdinReader {
-public:
+  public:
     // on_ready is called from the reader thread whenever the queue goes from empty to non-empty
     // or stdin ends; it must only post work to the io_context.
     StdinReader(bool binary, std::size_t max_message_size, std::function<void()> on_ready);
@@ -26,7 +26,7 @@ public:
     // Puts a message back at the front (the transport's send buffer was full).
     void put_back(Message message);
 
-private:
+  private:
     struct Shared {
         std::mutex mutex;
         std::condition_variable room;

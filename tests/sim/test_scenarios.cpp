@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <set>
+#include <string>
 
 #include "netsim/catalogue.hpp"
 #include "netsim/scenario.hpp"
@@ -117,6 +118,7 @@ TEST_CASE("scenario: partition beyond idle_timeout fails both sides and reports 
           "[scenario][partition]") {
     const Scenario s = named("partition-timeout");
     REQUIRE(s.expect == Outcome::connection_lost);
+    REQUIRE_FALSE(s.hosts[0].config.reconnect);
     REQUIRE(s.expected_reason == error::idle_timeout);
     const Result r = require_pass(s);  // run() checks: idle_timeout on both, nothing unreported
     CHECK_FALSE(r.completed);
@@ -126,6 +128,97 @@ TEST_CASE("scenario: partition beyond idle_timeout fails both sides and reports 
         CHECK(f.messages_sent == f.messages_delivered + f.messages_failed);
     }
     CHECK(failed_messages(r) > 0);  // messages were in flight or queued when the cable was cut
+}
+
+const FlowFigures& flow_of(const Result& r, const std::string& host) {
+    for (const FlowFigures& f : r.flows) {
+        if (f.host == host) return f;
+    }
+    FAIL("no flow of host " << host);
+    return r.flows.front();
+}
+
+TEST_CASE("scenario: partition beyond idle_timeout with reconnect resumes both streams",
+          "[scenario][partition][reconnect]") {
+    const Scenario s = named("partition-reconnect");
+    REQUIRE(s.hosts[0].config.reconnect);
+    const Result r = require_pass(s);  // both hosts must reconnect, everything exactly once
+    CHECK(r.network.dropped_partition > 0);
+    CHECK(r.virtual_time > seconds(14));  // could not finish before the partition ended
+    CHECK(failed_messages(r) == 0);
+    for (const FlowFigures& f : r.flows) {
+        CHECK(f.reconnects == 1);
+        CHECK(f.peer_restarts == 0);
+        CHECK(f.stats.reconnects == 1);  // the handshake after the partition resumed
+        CHECK(f.messages_received == s.workload.messages);
+    }
+}
+
+TEST_CASE("scenario: an outage in one direction times out one side only", "[scenario][reconnect]") {
+    const Scenario s = named("one-way-outage");
+    const Result r = require_pass(s);  // only b (host 1) may reconnect
+    CHECK(flow_of(r, "b").reconnects == 1);
+    CHECK(flow_of(r, "a").reconnects == 0);
+    // a answered b's initiation while established and switched once b proved the new keys.
+    CHECK(flow_of(r, "a").stats.reconnects == 1);
+    CHECK(failed_messages(r) == 0);
+}
+
+TEST_CASE("scenario: a restarted peer is detected, undelivered messages fail, new ones flow",
+          "[scenario][restart]") {
+    for (const char* name : {"peer-restart", "peer-restart-late"}) {
+        const Scenario s = named(name);
+        REQUIRE(s.restart);
+        const Result r = run_and_print(s);
+        INFO(describe(s, r));
+        REQUIRE(r.passed);  // run() checks the restart bookkeeping across both generations
+        CHECK(r.completed);
+        const FlowFigures& a = flow_of(r, "a");
+        const FlowFigures& b = flow_of(r, "b");
+        CHECK(a.peer_restarts == 1);
+        CHECK(a.generations == 2);
+        CHECK(a.messages_failed > 0);  // in flight or queued when b crashed
+        CHECK(a.messages_sent == a.messages_delivered + a.messages_failed);
+        // The new generation ran the whole workload both ways.
+        CHECK(b.generations == 1);
+        CHECK(b.messages_received == s.workload.messages);
+        CHECK(b.messages_delivered == s.workload.messages);
+        CHECK(a.messages_received > s.workload.messages);  // both generations of b's stream
+        CHECK(a.reconnects == (s.reconnecting_hosts.empty() ? 0u : 1u));
+    }
+}
+
+TEST_CASE("scenario: a NAT rebinding is followed after path validation, nothing lost",
+          "[scenario][migration]") {
+    const Scenario s = named("migration");
+    REQUIRE(s.rebind);
+    const Result r = require_pass(s);
+    CHECK(failed_messages(r) == 0);
+    CHECK(flow_of(r, "a").stats.path_migrations == 1);
+    CHECK(flow_of(r, "b").stats.path_migrations == 0);
+    CHECK(r.reconnects == 0);
+}
+
+TEST_CASE("scenario: path MTU discovery settles on the largest size the link carries",
+          "[scenario][pmtu]") {
+    const Scenario s = named("pmtu");
+    REQUIRE(s.links[0].a_to_b.mtu == 1400);
+    const Result r = require_pass(s);
+    CHECK(r.min_datagram_size == 1400);
+    CHECK(r.max_datagram_size == 1400);
+    CHECK(r.network.dropped_mtu > 0);  // probes above 1400 were tried and lost
+    // Each side gives up 1452, 1416, 1407, 1402 and 1401 after three probes each.
+    CHECK(r.network.dropped_mtu <= 2 * 5 * 3);
+    // Lost probes are not data: nothing was retransmitted and no loss was counted.
+    CHECK(r.packets_lost == 0);
+    CHECK(r.stream_bytes_retransmitted == 0);
+    // Without probing the same run stays at 1200 bytes.
+    Scenario off = s;
+    for (HostSpec& h : off.hosts)
+        h.config.pmtu_probing = false;
+    const Result r0 = require_pass(off);
+    CHECK(r0.max_datagram_size == 1200);
+    CHECK(r0.network.dropped_mtu == 0);
 }
 
 TEST_CASE("scenario: simultaneous open", "[scenario][open]") {

@@ -90,10 +90,12 @@ Scenario long_fat(Profile p) {
 Scenario partition_heals(Profile p) {
     LinkParams l = path(milliseconds(10), 20'000'000);
     l.partitions = {Partition{seconds(2), seconds(7)}};
-    Scenario s =
-        two_hosts("partition-heal", "5 s partition at t=2 s, shorter than the 30 s idle timeout", l,
-                  pick(p, {200, 8u << 10}, {400, 32u << 10}));
+    Scenario s = two_hosts("partition-heal",
+                           "5 s partition at t=2 s: both sides find the path dead after the 5 s "
+                           "path timeout, reconnect when it heals and resume",
+                           l, pick(p, {200, 8u << 10}, {400, 32u << 10}));
     s.workload.interval = milliseconds(50);  // messages keep coming during the partition
+    s.reconnecting_hosts = {0, 1};
     return s;
 }
 
@@ -103,13 +105,92 @@ Scenario partition_kills(Profile p) {
     Config c;
     c.idle_timeout = seconds(5);
     c.keepalive_interval = seconds(1);
+    c.reconnect = false;  // the path without reconnect: both sides give up
     Scenario s =
-        two_hosts("partition-timeout", "38 s partition at t=2 s, longer than the 5 s idle timeout",
-                  l, pick(p, {200, 4u << 10}, {400, 16u << 10}), c);
+        two_hosts("partition-timeout",
+                  "38 s partition at t=2 s, longer than the 5 s idle timeout, no reconnect", l,
+                  pick(p, {200, 4u << 10}, {400, 16u << 10}), c);
     s.workload.interval = milliseconds(50);
     s.expect = Outcome::connection_lost;
     s.expected_reason = error::idle_timeout;
     s.time_limit = seconds(60);
+    return s;
+}
+
+// Short idle timeout and frequent keepalives, so that outages of a few seconds time out.
+Config quick_timeout(Duration idle) {
+    Config c;
+    c.idle_timeout = idle;
+    c.keepalive_interval = seconds(1);
+    return c;
+}
+
+Scenario partition_reconnects(Profile p) {
+    LinkParams l = path(milliseconds(10), 20'000'000);
+    l.partitions = {Partition{seconds(2), seconds(14)}};
+    Scenario s =
+        two_hosts("partition-reconnect",
+                  "12 s partition at t=2 s, 2.4x the 5 s idle timeout: both sides "
+                  "reconnect and resume",
+                  l, pick(p, {200, 4u << 10}, {400, 16u << 10}), quick_timeout(seconds(5)));
+    s.workload.interval = milliseconds(50);  // messages keep coming during the partition
+    s.reconnecting_hosts = {0, 1};
+    s.time_limit = seconds(120);
+    return s;
+}
+
+Scenario one_way_outage(Profile p) {
+    LinkParams a_to_b = path(milliseconds(10), 20'000'000);
+    a_to_b.partitions = {Partition{seconds(2), seconds(9), true}};
+    Scenario s =
+        two_hosts("one-way-outage",
+                  "a->b dead for 7 s from t=2 s: only b times out (6 s idle), b "
+                  "reconnects, a answers while established",
+                  a_to_b, pick(p, {200, 4u << 10}, {400, 16u << 10}), quick_timeout(seconds(6)));
+    s.links[0].b_to_a = path(milliseconds(10), 20'000'000);
+    s.workload.interval = milliseconds(50);
+    s.reconnecting_hosts = {1};
+    s.time_limit = seconds(120);
+    return s;
+}
+
+Scenario peer_restart(Profile p, bool late) {
+    const LinkParams l = path(milliseconds(10), 20'000'000);
+    Scenario s =
+        late ? two_hosts("peer-restart-late",
+                         "b crashes at t=3 s and boots 8 s later, after a's 5 s idle timeout: a "
+                         "reconnects, finds the peer restarted, both streams start over",
+                         l, pick(p, {200, 4u << 10}, {400, 16u << 10}), quick_timeout(seconds(5)))
+             : two_hosts("peer-restart",
+                         "b crashes at t=3 s and boots 1 s later: a, still established, reports "
+                         "the undelivered messages failed and both streams start over",
+                         l, pick(p, {200, 4u << 10}, {400, 16u << 10}));
+    s.workload.interval = milliseconds(50);
+    s.restart = HostRestart{1, seconds(3), late ? seconds(8) : seconds(1)};
+    if (late) s.reconnecting_hosts = {0};
+    s.time_limit = seconds(120);
+    return s;
+}
+
+Scenario migration(Profile p) {
+    LinkParams l = path(milliseconds(15), 20'000'000, 0.01);
+    Scenario s = two_hosts("migration",
+                           "b's NAT rebinds to a new port at t=2 s: a validates the new address "
+                           "and follows it, 1% loss",
+                           l, pick(p, {120, 8u << 10}, {400, 32u << 10}));
+    s.workload.interval = milliseconds(40);
+    s.rebind = AddressChange{1, seconds(2), 1000};
+    return s;
+}
+
+Scenario pmtu(Profile p) {
+    LinkParams l = path(milliseconds(10), 100'000'000);
+    l.mtu = 1400;
+    Scenario s = two_hosts("pmtu",
+                           "path MTU 1400 (UDP payload): both sides probe up from 1200 and settle "
+                           "on 1400 while the workload runs",
+                           l, pick(p, {150, 32u << 10}, {600, 64u << 10}));
+    s.workload.interval = milliseconds(10);  // traffic during the whole search
     return s;
 }
 
@@ -177,8 +258,19 @@ const std::vector<Maker>& makers() {
         {{"narrow", "1 Mbit/s with a 20 KB queue", true}, narrow},
         {{"long-fat", "100 ms at 50 Mbit/s", false}, long_fat},
         {{"partition-heal", "5 s partition, connection survives", true}, partition_heals},
-        {{"partition-timeout", "partition beyond idle timeout, both sides fail", false},
+        {{"partition-timeout", "partition beyond idle timeout, no reconnect: both sides fail",
+          false},
          partition_kills},
+        {{"partition-reconnect", "partition of 2.4x the idle timeout, reconnect and resume", true},
+         partition_reconnects},
+        {{"one-way-outage", "one direction dead: only one side times out and reconnects", false},
+         one_way_outage},
+        {{"peer-restart", "one host restarts; the other reports failures and starts over", true},
+         [](Profile p) { return peer_restart(p, false); }},
+        {{"peer-restart-late", "a host restarts after the other's idle timeout", false},
+         [](Profile p) { return peer_restart(p, true); }},
+        {{"migration", "NAT rebinding: path validation, the connection follows", true}, migration},
+        {{"pmtu", "path MTU discovery settles on the link's 1400 bytes", true}, pmtu},
         {{"simultaneous", "simultaneous open", true},
          [](Profile p) { return open_mode(p, OpenMode::simultaneous); }},
         {{"listen-connect", "listen / connect", false},

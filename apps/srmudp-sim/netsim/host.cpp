@@ -23,21 +23,40 @@ Host::Host(HostId id, std::string name, const Config& config, std::uint64_t seed
       name_(std::move(name)),
       address_(host_address(id)),
       config_(config),
-      random_(seed),
       loop_(loop),
       network_(network),
-      log_(log),
-      core_(config_, random_),
-      datagram_(config_.max_datagram_size) {}
+      log_(log) {
+    boot(seed);
+}
+
+void Host::crash() {
+    core_.reset();
+    random_.reset();
+    ++timer_generation_;  // cancels the pending timer event
+    armed_at_ = kNever;
+    spin_time_ = kNever;
+    spin_wakeups_ = 0;
+}
+
+void Host::boot(std::uint64_t seed) {
+    crash();
+    random_ = std::make_unique<SeededRandom>(seed);
+    core_ = std::make_unique<EndpointCore>(config_, *random_);
+    datagram_.assign(core_->max_transmit_size(), 0);
+}
 
 void Host::deliver(const PeerAddress& from, ByteView datagram) {
     if (halted_) return;
-    core_.receive(loop_.now(), from, datagram);
+    if (!up()) {
+        ++while_down_;
+        return;
+    }
+    core_->receive(loop_.now(), from, datagram);
     service();
 }
 
 void Host::service() {
-    if (in_service_ || halted_) return;
+    if (in_service_ || halted_ || !up()) return;
     in_service_ = true;
     // Events may queue messages and messages produce datagrams, so repeat until both are empty.
     while (!halted_) {
@@ -53,7 +72,7 @@ bool Host::drain_transmit() {
     bool any = false;
     for (std::size_t n = 0; n < kMaxDatagramsPerService; ++n) {
         PeerAddress to;
-        const std::size_t size = core_.poll_transmit(loop_.now(), MutableByteView(datagram_), to);
+        const std::size_t size = core_->poll_transmit(loop_.now(), MutableByteView(datagram_), to);
         if (size == 0) return any;
         any = true;
         ++datagrams_sent_;
@@ -63,6 +82,10 @@ bool Host::drain_transmit() {
             return false;
         }
         const std::optional<HostId> dest = resolve(to);
+        if (!dest && retired_ && retired_(to)) {
+            ++to_retired_;  // the peer moved away from there; the datagram is lost
+            continue;
+        }
         if (!dest) {
             log_.add(fmt::format("{}: datagram to {}, which no host owns", name_, to.to_string()));
             continue;
@@ -77,7 +100,7 @@ bool Host::drain_transmit() {
 bool Host::drain_events() {
     bool any = false;
     EndpointEvent event;
-    while (!halted_ && core_.poll_event(event)) {
+    while (!halted_ && up() && core_->poll_event(event)) {
         any = true;
         if (handler_) handler_(event);
     }
@@ -85,7 +108,7 @@ bool Host::drain_events() {
 }
 
 void Host::rearm_timer() {
-    const TimePoint deadline = core_.next_deadline();
+    const TimePoint deadline = core_->next_deadline();
     if (deadline == armed_at_) return;  // the pending timer event already covers it
     armed_at_ = deadline;
     const std::uint64_t generation = ++timer_generation_;  // cancels the previous timer event
@@ -94,13 +117,13 @@ void Host::rearm_timer() {
 }
 
 void Host::on_timer(std::uint64_t generation) {
-    if (generation != timer_generation_ || halted_) return;
+    if (generation != timer_generation_ || halted_ || !up()) return;
     armed_at_ = kNever;
     ++timer_wakeups_;
     const TimePoint now = loop_.now();
-    core_.handle_timeout(now);
+    core_->handle_timeout(now);
     service();
-    if (core_.next_deadline() > now) {
+    if (!up() || core_->next_deadline() > now) {
         spin_wakeups_ = 0;
         return;
     }

@@ -1,4 +1,4 @@
-// The one-direction link model described in link.hpp: partition, drop-tail queue with
+// The one-direction link model described in link.hpp: partition, path MTU, drop-tail queue with
 // serialisation at a fixed rate, random loss, delay with jitter and reordering, duplication.
 #include "netsim/link.hpp"
 
@@ -26,6 +26,7 @@ std::string validate(const LinkParams& p) {
         return "delay, jitter and reorder_delay must not be negative";
     }
     if (p.bandwidth_bps > kMaxBandwidthBps) return "bandwidth above 10 Gbit/s";
+    if (p.mtu > kMaxDatagramSize) return "mtu above the largest datagram (65535)";
     for (const Partition& w : p.partitions) {
         if (w.start < Duration::zero() || w.end < w.start) {
             return "a partition needs 0 <= start <= end";
@@ -39,6 +40,7 @@ LinkCounters& LinkCounters::operator+=(const LinkCounters& o) noexcept {
     dropped_loss += o.dropped_loss;
     dropped_queue += o.dropped_queue;
     dropped_partition += o.dropped_partition;
+    dropped_mtu += o.dropped_mtu;
     duplicated += o.duplicated;
     delivered += o.delivered;
     bytes_offered += o.bytes_offered;
@@ -107,6 +109,11 @@ Transit Link::offer(TimePoint now, std::size_t size) {
     if (partitioned(now)) {
         ++counters_.dropped_partition;
         t.fate = Fate::dropped_partition;
+        return t;
+    }
+    if (params_.mtu != 0 && size > params_.mtu) {
+        ++counters_.dropped_mtu;
+        t.fate = Fate::dropped_mtu;
         return t;
     }
     TimePoint sent = now;

@@ -2,7 +2,9 @@
 //
 // The model, in the order a datagram meets it:
 //   partition  - while the cable is cut (a window measured from the start of the run), every
-//                datagram is dropped, both one put on the link and one that would arrive.
+//                datagram is dropped, both one put on the link and one that would arrive. A
+//                one-way partition cuts only this direction (an asymmetric outage).
+//   mtu        - a datagram larger than the path MTU is dropped (no fragmentation).
 //   queue      - with a bandwidth limit, datagrams are serialised one after another at that
 //                rate; those waiting or being serialised occupy the queue, and a datagram that
 //                would overflow its byte limit is dropped (drop-tail, as in a router buffer).
@@ -31,6 +33,7 @@ namespace srmudp::netsim {
 struct Partition {
     Duration start{};
     Duration end{};
+    bool one_way = false;  // cuts only the direction whose LinkParams name it
 };
 
 struct LinkParams {
@@ -42,6 +45,7 @@ struct LinkParams {
     Duration reorder_delay = milliseconds(20);  // extra delay of a reordered datagram
     std::uint64_t bandwidth_bps = 0;            // 0: unlimited, no serialisation or queue
     std::size_t queue_limit_bytes = 1u << 20;   // with a bandwidth limit: queued + in transmission
+    std::size_t mtu = 0;  // largest datagram carried (UDP payload bytes); 0: up to kMaxDatagramSize
     std::vector<Partition> partitions;
 };
 
@@ -59,18 +63,25 @@ struct LinkCounters {
     std::uint64_t dropped_loss = 0;
     std::uint64_t dropped_queue = 0;
     std::uint64_t dropped_partition = 0;  // at the sender or while in flight
+    std::uint64_t dropped_mtu = 0;        // larger than the path MTU
     std::uint64_t duplicated = 0;         // extra copies created
     std::uint64_t delivered = 0;          // copies that reached the receiver
     std::uint64_t bytes_offered = 0;
     std::uint64_t bytes_delivered = 0;
 
     std::uint64_t dropped() const noexcept {
-        return dropped_loss + dropped_queue + dropped_partition;
+        return dropped_loss + dropped_queue + dropped_partition + dropped_mtu;
     }
     LinkCounters& operator+=(const LinkCounters& o) noexcept;
 };
 
-enum class Fate : std::uint8_t { sent, dropped_loss, dropped_queue, dropped_partition };
+enum class Fate : std::uint8_t {
+    sent,
+    dropped_loss,
+    dropped_queue,
+    dropped_partition,
+    dropped_mtu
+};
 
 // What the link decided for one offered datagram.
 struct Transit {

@@ -10,10 +10,14 @@ Network::Network(EventLoop& loop, std::uint64_t seed)
     : loop_(loop), seed_(seed), origin_(loop.now()) {}
 
 void Network::connect(HostId a, HostId b, LinkParams a_to_b, LinkParams b_to_a) {
-    std::vector<Partition> cuts = a_to_b.partitions;
-    cuts.insert(cuts.end(), b_to_a.partitions.begin(), b_to_a.partitions.end());
-    a_to_b.partitions = cuts;
-    b_to_a.partitions = std::move(cuts);
+    // A partition cuts the cable, both directions; a one-way one only its own direction.
+    const std::vector<Partition> from_a = a_to_b.partitions;
+    for (const Partition& w : b_to_a.partitions) {
+        if (!w.one_way) a_to_b.partitions.push_back(w);
+    }
+    for (const Partition& w : from_a) {
+        if (!w.one_way) b_to_a.partitions.push_back(w);
+    }
     const auto key = [this](HostId from, HostId to) {
         return derive_seed(seed_, kSeedLink, (static_cast<std::uint64_t>(from) << 32) | to);
     };

@@ -28,7 +28,8 @@ class Network {
     void set_receiver(Receiver receiver) { receiver_ = std::move(receiver); }
 
     // Joins a and b: a_to_b carries a's datagrams to b, b_to_a the reverse. A partition cuts the
-    // cable, so the partitions of both parameter sets apply to both directions. Replaces an
+    // cable, so the partitions of both parameter sets apply to both directions, except one-way
+    // partitions, which cut only the direction that names them. Replaces an
     // existing link between the two. Both parameter sets must pass validate().
     void connect(HostId a, HostId b, LinkParams a_to_b, LinkParams b_to_a);
     void connect(HostId a, HostId b, const LinkParams& both) { connect(a, b, both, both); }

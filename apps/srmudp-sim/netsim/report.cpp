@@ -30,13 +30,15 @@ std::string describe_link(const LinkParams& p) {
              ? std::string(", unlimited rate")
              : fmt::format(", {:g} Mbit/s, queue {}", static_cast<double>(p.bandwidth_bps) / 1e6,
                            bytes(p.queue_limit_bytes));
+    if (p.mtu != 0) s += fmt::format(", mtu {}", p.mtu);
     if (p.loss > 0) s += fmt::format(", loss {:g}%", p.loss * 100);
     if (p.duplicate > 0) s += fmt::format(", duplicate {:g}%", p.duplicate * 100);
     if (p.reorder > 0) {
         s += fmt::format(", reorder {:g}% (+{:g} ms)", p.reorder * 100, ms(p.reorder_delay));
     }
     for (const Partition& w : p.partitions) {
-        s += fmt::format(", partition {:g}-{:g} s", secs(w.start), secs(w.end));
+        s += fmt::format(", {}partition {:g}-{:g} s", w.one_way ? "one-way " : "", secs(w.start),
+                         secs(w.end));
     }
     return s;
 }
@@ -54,11 +56,18 @@ std::string describe_flow(const FlowFigures& f) {
         f.established_after > Duration::zero()
             ? fmt::format("established at {:.1f} ms", ms(f.established_after))
             : std::string("never established");
+    std::string extra;
+    if (f.reconnects != 0) extra += fmt::format("; reconnected {}x", f.reconnects);
+    if (f.peer_restarts != 0) extra += fmt::format("; peer restarted {}x", f.peer_restarts);
+    if (f.stats.path_migrations != 0) {
+        extra += fmt::format("; peer moved {}x", f.stats.path_migrations);
+    }
     return fmt::format(
-        "{} -> {}: sent {}, delivered {}, failed {}, received {} ({}); {}; {}", f.host, f.peer,
-        f.messages_sent, f.messages_delivered, f.messages_failed, f.messages_received,
-        bytes(f.bytes_received), established,
-        f.end_reason ? "ended: " + f.end_reason.message() : std::string(to_string(f.state)));
+        "{} -> {}: sent {}, delivered {}, failed {}, received {} ({}); {}; {}; datagrams {} B{}",
+        f.host, f.peer, f.messages_sent, f.messages_delivered, f.messages_failed,
+        f.messages_received, bytes(f.bytes_received), established,
+        f.end_reason ? "ended: " + f.end_reason.message() : std::string(to_string(f.state)),
+        f.stats.max_datagram_size, extra);
 }
 
 }  // namespace
@@ -70,6 +79,14 @@ std::string summary_line(const Result& r) {
         r.name, r.passed ? "PASS" : "FAIL", r.seed, secs(r.virtual_time), r.messages_delivered,
         r.bytes_delivered, r.goodput_mbps, r.retransmission_ratio * 100, r.wire_ratio,
         r.packets_lost, r.final_cwnd, ms(r.final_srtt), r.wall_seconds);
+    if (r.reconnects != 0) line += fmt::format(" reconnects={}", r.reconnects);
+    if (r.peer_restarts != 0) line += fmt::format(" restarts={}", r.peer_restarts);
+    if (r.path_migrations != 0) line += fmt::format(" migrations={}", r.path_migrations);
+    if (r.min_datagram_size != 0) {
+        line += r.min_datagram_size == r.max_datagram_size
+                    ? fmt::format(" dgram={}", r.max_datagram_size)
+                    : fmt::format(" dgram={}-{}", r.min_datagram_size, r.max_datagram_size);
+    }
     if (!r.passed && !r.failures.empty()) {
         line += fmt::format(" | {} failure(s), first: {}", r.failure_count, r.failures.front());
     }
@@ -92,10 +109,21 @@ std::string describe(const Scenario& sc, const Result& r) {
     }
     const LinkCounters& n = r.network;
     out += fmt::format(
-        "          carried {} datagrams ({}): dropped {} (loss {}, queue {}, partition {}), "
+        "          carried {} datagrams ({}): dropped {} (loss {}, queue {}, partition {}, mtu "
+        "{}), "
         "duplicated {}, delivered {}\n",
         n.offered, bytes(n.bytes_offered), n.dropped(), n.dropped_loss, n.dropped_queue,
-        n.dropped_partition, n.duplicated, n.delivered);
+        n.dropped_partition, n.dropped_mtu, n.duplicated, n.delivered);
+    if (sc.restart && sc.restart->host < sc.hosts.size()) {
+        out += fmt::format("events    {} crashes at {:g} s and boots again {:g} s later\n",
+                           sc.hosts[sc.restart->host].name, secs(sc.restart->at),
+                           secs(sc.restart->downtime));
+    }
+    if (sc.rebind && sc.rebind->host < sc.hosts.size()) {
+        out += fmt::format("events    {} moves to port +{} at {:g} s (NAT rebinding)\n",
+                           sc.hosts[sc.rebind->host].name, sc.rebind->port_offset,
+                           secs(sc.rebind->at));
+    }
     out += fmt::format("workload  {}\n", describe_workload(sc.workload));
     for (const FlowFigures& f : r.flows) {
         out += fmt::format("          {}\n", describe_flow(f));

@@ -40,13 +40,21 @@ class Simulation {
   private:
     void build();
     void open();
+    void schedule_host_events();
+    void crash(HostId h);
+    void reboot(HostId h);
+    void rebind(HostId h);
+    bool retired(const PeerAddress& a) const;
     template <typename Done>
     bool run_until(TimePoint limit, Done done);
     bool pairs_settled();
     bool pairs_complete() const;
     bool all_closed() const;
+    bool only_reconnecting_left() const;
     void check_outcome();
     void check_pair(HostId i, const Flow* client, const Flow* server);
+    void check_reconnects(HostId host, const Flow& f);
+    void check_restart();
     void close_and_check();
     void check_close(const Flow& closer, const Flow& peer);
     bool network_is_lossy() const;
@@ -60,6 +68,10 @@ class Simulation {
     Network network_;
     std::vector<std::unique_ptr<Host>> hosts_;
     std::vector<std::unique_ptr<Traffic>> traffic_;  // after hosts_: destroyed first
+    // Applications of crashed hosts: kept (their scheduled ticks refer to them), never used.
+    std::vector<std::unique_ptr<Traffic>> retired_traffic_;
+    std::vector<PeerAddress> retired_addresses_;
+    std::size_t pending_host_events_ = 0;  // restarts and rebindings still to happen
     std::optional<TimePoint> completed_at_;
 };
 
@@ -74,6 +86,7 @@ void Simulation::build() {
             }
             return std::nullopt;
         });
+        hosts_.back()->set_retired_check([this](const PeerAddress& a) { return retired(a); });
         traffic_.push_back(
             std::make_unique<Traffic>(*hosts_.back(), loop_, sc_.workload, sc_.seed, log_));
     }
@@ -108,6 +121,48 @@ void Simulation::open() {
     }
 }
 
+bool Simulation::retired(const PeerAddress& a) const {
+    return std::find(retired_addresses_.begin(), retired_addresses_.end(), a) !=
+           retired_addresses_.end();
+}
+
+void Simulation::schedule_host_events() {
+    if (sc_.restart) {
+        ++pending_host_events_;
+        loop_.schedule(kEpoch + sc_.restart->at, [this] { crash(sc_.restart->host); });
+    }
+    if (sc_.rebind) {
+        ++pending_host_events_;
+        loop_.schedule(kEpoch + sc_.rebind->at, [this] { rebind(sc_.rebind->host); });
+    }
+}
+
+void Simulation::crash(HostId h) {
+    traffic_[h]->retire();  // replaced when the host boots again
+    hosts_[h]->crash();
+    loop_.schedule_after(sc_.restart->downtime, [this, h] { reboot(h); });
+}
+
+// The host comes back with a fresh core and application, which connects to host 0 again.
+void Simulation::reboot(HostId h) {
+    --pending_host_events_;
+    hosts_[h]->boot(derive_seed(derive_seed(sc_.seed, kSeedHost, h), kSeedHost, 1));
+    retired_traffic_.push_back(std::move(traffic_[h]));
+    traffic_[h] = std::make_unique<Traffic>(*hosts_[h], loop_, sc_.workload, sc_.seed, log_, 1);
+    if (const std::error_code ec = traffic_[h]->connect(0, hosts_[0]->address(), sc_.key)) {
+        log_.add(
+            fmt::format("{}: connect() after restart failed: {}", hosts_[h]->name(), ec.message()));
+    }
+}
+
+void Simulation::rebind(HostId h) {
+    --pending_host_events_;
+    PeerAddress moved = hosts_[h]->address();
+    retired_addresses_.push_back(moved);
+    moved.port = static_cast<std::uint16_t>(moved.port + sc_.rebind->port_offset);
+    hosts_[h]->set_address(moved);
+}
+
 // Steps the loop until done() holds; false when the limit or a halted host stopped it first, or
 // nothing was left to happen.
 template <typename Done>
@@ -125,6 +180,7 @@ bool Simulation::run_until(TimePoint limit, Done done) {
 // A pair (host 0, host i) is settled when both ends are complete or ended; a connecting end
 // whose peer never accepted it is settled once it ended. Also notes the completion time.
 bool Simulation::pairs_settled() {
+    if (pending_host_events_ != 0) return false;
     if (!completed_at_ && pairs_complete()) completed_at_ = loop_.now();
     for (HostId i = 1; i < hosts_.size(); ++i) {
         const Flow* client = flow(i, 0);
@@ -148,8 +204,22 @@ bool Simulation::pairs_complete() const {
     return true;
 }
 
+bool Simulation::only_reconnecting_left() const {
+    for (const auto& t : traffic_) {
+        if (!t->host().up()) continue;
+        for (const auto& entry : t->flows()) {
+            const ConnectionState state = t->host().core().state(entry.first);
+            if (state != ConnectionState::closed && state != ConnectionState::reconnecting) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 bool Simulation::all_closed() const {
     for (const auto& t : traffic_) {
+        if (!t->host().up()) continue;
         for (const auto& entry : t->flows()) {
             if (t->host().core().state(entry.first) != ConnectionState::closed) return false;
         }
@@ -168,6 +238,54 @@ void Simulation::check_outcome() {
                 client->ending ? client->ending->reason.message() : "connection still open"));
         }
         check_pair(i, client, server);
+        if (client != nullptr) check_reconnects(i, *client);
+        if (server != nullptr) check_reconnects(0, *server);
+    }
+    if (sc_.restart) check_restart();
+}
+
+// Reconnects are expected exactly on the hosts the scenario names.
+void Simulation::check_reconnects(HostId host, const Flow& f) {
+    const bool expected = std::find(sc_.reconnecting_hosts.begin(), sc_.reconnecting_hosts.end(),
+                                    host) != sc_.reconnecting_hosts.end();
+    if (expected && f.reconnects == 0) {
+        log_.add(fmt::format("h{}: the connection to h{} never reconnected", host, f.peer));
+    } else if (!expected && f.reconnects != 0) {
+        log_.add(fmt::format("h{}: the connection to h{} reconnected {} times unexpectedly", host,
+                             f.peer, f.reconnects));
+    }
+    if (expected && sc_.expect == Outcome::completes && f.state != ConnectionState::established) {
+        log_.add(fmt::format("h{}: the connection to h{} is {} after reconnecting", host, f.peer,
+                             to_string(f.state)));
+    }
+}
+
+// Host 0's connection saw the peer restart once and started its streams over; what it reported
+// about the old generation agrees with what the crashed application had received and sent.
+void Simulation::check_restart() {
+    const HostId h = sc_.restart->host;
+    const Flow* server = flow(0, h);
+    const Flow* old_client = nullptr;
+    for (const auto& t : retired_traffic_) {
+        if (t->host().id() == h) old_client = t->flow_to(0);
+    }
+    if (server == nullptr || old_client == nullptr) {
+        log_.add(fmt::format("restart of h{}: a flow is missing", h));
+        return;
+    }
+    if (server->peer_restarts != 1 || server->past.size() != 1) {
+        log_.add(fmt::format("h0: saw {} restarts of h{} ({} past generations), expected 1",
+                             server->peer_restarts, h, server->past.size()));
+        return;
+    }
+    const GenerationSummary& g = server->past.front();
+    if (g.delivered_prefix > old_client->in.received_count()) {
+        log_.add(fmt::format("h0: reported {} messages delivered, the crashed h{} had {}",
+                             g.delivered_prefix, h, old_client->in.received_count()));
+    }
+    if (old_client->out.delivered_prefix() > g.received) {
+        log_.add(fmt::format("crashed h{} was told {} delivered, h0 received {}", h,
+                             old_client->out.delivered_prefix(), g.received));
     }
 }
 
@@ -230,7 +348,13 @@ void Simulation::close_and_check() {
     for (HostId i = 1; i < hosts_.size(); ++i) {
         traffic_[i]->close_all(kCloseCode, kCloseReason);
     }
-    if (!run_until(loop_.now() + wait, [this] { return all_closed(); })) {
+    // A peer whose every copy of the CLOSE was lost times out and reconnects to a side that is
+    // gone; its application gives up on it.
+    run_until(loop_.now() + wait, [this] { return all_closed() || only_reconnecting_left(); });
+    for (const auto& t : traffic_) {
+        if (t->host().up()) t->give_up_reconnecting();
+    }
+    if (!run_until(loop_.now() + seconds(1), [this] { return all_closed(); })) {
         log_.add(fmt::format("connections not closed {:.1f} s after close()", seconds_of(wait)));
     }
     for (HostId i = 1; i < hosts_.size(); ++i) {
@@ -254,7 +378,12 @@ void Simulation::check_close(const Flow& closer, const Flow& peer) {
         return;
     }
     const StateChanged& end = *peer.ending;
-    if (end.reason == error::peer_closed) {
+    if (peer.gave_up) {
+        if (!network_is_lossy()) {
+            log_.add(fmt::format("h{}: reconnected after the peer closed on a loss-free network",
+                                 closer.peer));
+        }
+    } else if (end.reason == error::peer_closed) {
         if (end.peer_code != kCloseCode || end.peer_reason != kCloseReason) {
             log_.add(fmt::format("h{}: peer closed with code {} '{}', expected {} '{}'",
                                  closer.peer, end.peer_code, end.peer_reason, kCloseCode,
@@ -278,12 +407,23 @@ FlowFigures Simulation::figures(const Traffic& t, const Flow& f) const {
     g.messages_failed = f.out.failed_count();
     g.messages_received = f.in.received_count();
     g.bytes_received = f.in.bytes_received();
+    for (const GenerationSummary& past : f.past) {
+        g.messages_sent += past.accepted;
+        g.messages_delivered += past.delivered;
+        g.messages_failed += past.failed;
+        g.messages_received += past.received;
+        g.bytes_received += past.bytes_received;
+    }
+    g.generations = f.past.size() + 1;
+    g.reconnects = f.reconnects;
+    g.peer_restarts = f.peer_restarts;
     g.stats = f.stats;
     return g;
 }
 
 void Simulation::collect(Result& r) const {
     for (const auto& t : traffic_) {
+        if (!t->host().up()) continue;
         r.datagrams_rejected += t->host().core().stats().datagrams_dropped;
         for (const auto& entry : t->flows()) {
             const FlowFigures g = figures(*t, entry.second);
@@ -293,6 +433,13 @@ void Simulation::collect(Result& r) const {
             r.stream_bytes_retransmitted += g.stats.stream_bytes_retransmitted;
             r.datagram_bytes_sent += g.stats.datagram_bytes_sent;
             r.packets_lost += g.stats.packets_lost;
+            r.reconnects += g.reconnects;
+            r.peer_restarts += g.peer_restarts;
+            r.path_migrations += g.stats.path_migrations;
+            const std::size_t size = g.stats.max_datagram_size;
+            r.min_datagram_size =
+                r.min_datagram_size == 0 ? size : std::min(r.min_datagram_size, size);
+            r.max_datagram_size = std::max(r.max_datagram_size, size);
             r.flows.push_back(g);
         }
     }
@@ -325,6 +472,7 @@ Result Simulation::run() {
     } else {
         build();
         open();
+        schedule_host_events();
         const TimePoint limit = kEpoch + sc_.time_limit;
         const bool ended = sc_.expect == Outcome::completes
                                ? run_until(limit, [this] { return pairs_settled(); })
@@ -393,6 +541,17 @@ std::string validate(const Scenario& s) {
     if (s.time_limit <= Duration::zero()) return "time_limit must be positive";
     if (s.expect == Outcome::connection_lost && !s.expected_reason) {
         return "connection_lost needs an expected_reason";
+    }
+    if (s.restart && (s.restart->host == 0 || s.restart->host >= s.hosts.size() ||
+                      s.restart->at < Duration::zero() || s.restart->downtime < Duration::zero())) {
+        return "a restart needs a host other than 0 and times >= 0";
+    }
+    if (s.rebind && (s.rebind->host >= s.hosts.size() || s.rebind->at < Duration::zero() ||
+                     s.rebind->port_offset == 0)) {
+        return "a rebinding needs an existing host, a time >= 0 and a port offset";
+    }
+    for (HostId h : s.reconnecting_hosts) {
+        if (h >= s.hosts.size()) return "reconnecting_hosts names a host that does not exist";
     }
     return {};
 }

@@ -7,6 +7,10 @@
 // exactly-once in-order byte-identical delivery, truthful MessageDelivered / MessageFailed
 // reports, the expected way of ending. The Result carries pass/fail, every failure found and
 // the figures of the run.
+//
+// A scenario may also restart a host (its core is destroyed and, after a downtime, recreated
+// at the same address, where its application connects again) or move a host to a new port
+// (a NAT rebinding), and it says which hosts must see their connections reconnect.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +51,21 @@ enum class Outcome : std::uint8_t {
     connection_lost,  // every connection ends with expected_reason on both sides
 };
 
+// Host `host` (not 0) crashes at `at` and boots again `downtime` later; its new application
+// connects to host 0 again and runs the workload afresh (a new generation of both streams).
+struct HostRestart {
+    HostId host = 1;
+    Duration at{};
+    Duration downtime{};
+};
+
+// Host `host` changes its port by `port_offset` at `at`: its peers see a NAT rebinding.
+struct AddressChange {
+    HostId host = 1;
+    Duration at{};
+    std::uint16_t port_offset = 1000;
+};
+
 struct Scenario {
     std::string name;
     std::string description;
@@ -60,6 +79,11 @@ struct Scenario {
     std::error_code expected_reason;  // for Outcome::connection_lost
     bool close_at_end = true;  // after completion, each connecting host closes its connection
     std::string key = "netsim shared key";
+    std::optional<HostRestart> restart;
+    std::optional<AddressChange> rebind;
+    // Hosts whose connections must go through reconnecting (and back to established, for
+    // Outcome::completes) before the workload completes; every other host's must never.
+    std::vector<HostId> reconnecting_hosts;
 };
 
 // A scenario of two hosts ("a" listening, "b" connecting) on one symmetric link.
@@ -80,6 +104,9 @@ struct FlowFigures {
     std::size_t messages_failed = 0;
     std::size_t messages_received = 0;
     std::uint64_t bytes_received = 0;
+    std::size_t generations = 1;  // stream generations (more after the peer restarted)
+    std::size_t reconnects = 0;
+    std::size_t peer_restarts = 0;
     ConnectionStats stats;  // last snapshot while open
 };
 
@@ -110,7 +137,12 @@ struct Result {
     LinkCounters network;                  // every link added up
     std::uint64_t datagrams_rejected = 0;  // EndpointStats::datagrams_dropped, all hosts
     std::uint64_t trace_digest = 0;        // equal for equal runs
-    std::vector<FlowFigures> flows;
+    std::uint64_t reconnects = 0;          // all flows
+    std::uint64_t peer_restarts = 0;
+    std::uint64_t path_migrations = 0;
+    std::size_t min_datagram_size = 0;  // smallest final datagram size of any flow
+    std::size_t max_datagram_size = 0;  // largest
+    std::vector<FlowFigures> flows;     // current applications only (not those of crashed hosts)
 };
 
 // Runs the scenario. Never throws for a failing transport; every problem is in the Result.

@@ -5,6 +5,10 @@
 // error::send_buffer_full it stops and resumes on SendBufferAvailable. It checks every event
 // it gets: events for unknown connections, events after the connection closed and every
 // delivery rule of StreamSender / StreamReceiver end up in the FailureLog.
+//
+// When a connection reports that its peer restarted (StateChanged{established, peer_restarted}),
+// the peer's application has started over, and so does the flow: a new generation of both
+// streams begins (the restarted peer's new application runs the same generation).
 #pragma once
 
 #include <cstddef>
@@ -14,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "netsim/event_loop.hpp"
 #include "netsim/failure_log.hpp"
@@ -24,8 +29,21 @@
 
 namespace srmudp::netsim {
 
-// Seed of the stream that host `from` sends to host `to` in a run seeded with scenario_seed.
-std::uint64_t stream_seed(std::uint64_t scenario_seed, HostId from, HostId to);
+// Seed of the stream that host `from` sends to host `to` in a run seeded with scenario_seed;
+// generation counts the restarts of the pair's applications.
+std::uint64_t stream_seed(std::uint64_t scenario_seed, HostId from, HostId to,
+                          std::size_t generation = 0);
+
+// What one generation of a flow did, kept when the streams start over.
+struct GenerationSummary {
+    std::size_t accepted = 0;
+    std::size_t delivered = 0;
+    std::size_t failed = 0;
+    std::size_t unreported = 0;
+    std::size_t delivered_prefix = 0;
+    std::size_t received = 0;
+    std::uint64_t bytes_received = 0;
+};
 
 // One connection of the host and its workload.
 struct Flow {
@@ -34,18 +52,24 @@ struct Flow {
 
     HostId peer;
     ConnectionHandle handle;
-    StreamSender out;
+    StreamSender out;  // of the current generation
     StreamReceiver in;
+    std::size_t generation = 0;
+    std::vector<GenerationSummary> past;                  // earlier generations, oldest first
     ConnectionState state = ConnectionState::connecting;  // as the last StateChanged said
     std::optional<TimePoint> established_at;
     // The first StateChanged to closing or closed: why the connection ended.
     std::optional<StateChanged> ending;
-    bool closed = false;        // a StateChanged to closed arrived
-    bool closed_by_us = false;  // this application called close()
-    bool blocked = false;       // waiting for SendBufferAvailable
-    bool send_refused = false;  // send() answered connection_closed
-    std::size_t credits = 0;    // messages the interval timer allows to send now
-    ConnectionStats stats;      // the last snapshot taken while the connection was open
+    bool closed = false;            // a StateChanged to closed arrived
+    bool closed_by_us = false;      // this application called close()
+    bool blocked = false;           // waiting for SendBufferAvailable
+    bool send_refused = false;      // send() answered connection_closed
+    bool gave_up = false;           // closed by us while reconnecting to a peer that had closed
+    std::size_t credits = 0;        // messages the interval timer allows to send now
+    bool ticking = false;           // the interval timer is scheduled
+    std::size_t reconnects = 0;     // StateChanged{reconnecting}
+    std::size_t peer_restarts = 0;  // StateChanged{established, peer_restarted}
+    ConnectionStats stats;          // the last snapshot taken while the connection was open
 
     // Every message of both directions delivered and received.
     bool complete() const noexcept { return out.all_delivered() && in.complete(); }
@@ -56,8 +80,9 @@ struct Flow {
 class Traffic {
   public:
     // host, loop and log must outlive the Traffic; it installs itself as host's event handler.
+    // generation: of the streams of the flows it opens (1 after its host restarted once).
     Traffic(Host& host, EventLoop& loop, const WorkloadParams& params, std::uint64_t scenario_seed,
-            FailureLog& log);
+            FailureLog& log, std::size_t generation = 0);
     Traffic(const Traffic&) = delete;
     Traffic& operator=(const Traffic&) = delete;
 
@@ -68,6 +93,10 @@ class Traffic {
     std::error_code listen(std::string_view key);
     // Closes every flow that is not closed yet, gracefully, with code and reason.
     void close_all(std::uint64_t code, std::string_view reason);
+    // Closes every flow that is reconnecting (its peer is gone for good); marks them gave_up.
+    void give_up_reconnecting();
+    // The host crashed: this application is gone and never touches the core again.
+    void retire() { retired_ = true; }
 
     // Copies ConnectionStats of every open flow (stats vanish with a connection).
     void snapshot_stats();
@@ -80,9 +109,13 @@ class Traffic {
 
   private:
     void on_event(const EndpointEvent& event);
-    void on_state(Flow& flow, const StateChanged& change);
+    // Returns true if the peer restarted, so the flow must start a new generation.
+    bool on_state(Flow& flow, const StateChanged& change);
     void on_accepted(ConnectionHandle handle);
     Flow& add_flow(HostId peer, ConnectionHandle handle);
+    Flow make_flow(HostId peer, ConnectionHandle handle, std::size_t generation) const;
+    Flow& renew_flow(Flow& old);
+    void start_ticking(Flow& flow);
     void pump(Flow& flow);
     void tick(ConnectionHandle handle);
 
@@ -91,7 +124,9 @@ class Traffic {
     WorkloadParams params_;
     std::uint64_t seed_;
     FailureLog& log_;
+    std::size_t generation_;
     bool listening_ = false;
+    bool retired_ = false;
     std::map<ConnectionHandle, Flow> flows_;  // std::map: references stay valid
 };
 

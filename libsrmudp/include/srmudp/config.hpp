@@ -55,6 +55,10 @@ struct Config {
     bool reconnect = true;
     // Give up reconnecting after this long with error::idle_timeout; zero retries forever.
     Duration reconnect_timeout{};
+    // With reconnect on, the path also counts as dead (and the connection reconnects) when
+    // nothing was heard for this long (and at least 4 PTOs) after a packet the peer had to
+    // answer: a blackout is noticed in seconds, not only after idle_timeout.
+    Duration path_timeout = seconds(5);
     // Send a PING when nothing ack-eliciting was sent for this long (keeps NAT bindings open and
     // proves liveness well within idle_timeout).
     Duration keepalive_interval = seconds(10);

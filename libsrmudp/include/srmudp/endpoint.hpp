@@ -67,7 +67,7 @@ struct ConnectionHandlers {
 class Endpoint;
 
 class Connection {
-public:
+  public:
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -88,7 +88,7 @@ public:
     // Bytes queued and not yet acknowledged by the peer (the send buffer in use).
     std::size_t buffered_amount() const;
 
-private:
+  private:
     friend class Endpoint;
     class Impl;
     explicit Connection(std::shared_ptr<Impl> impl);
@@ -96,7 +96,7 @@ private:
 };
 
 class Endpoint {
-public:
+  public:
     // Opens and binds the UDP socket. Errors: std::errc::invalid_argument (bind_address is not an
     // IP literal), the system's bind/socket errors (e.g. address in use).
     static std::unique_ptr<Endpoint> open(asio::io_context& io, const EndpointOptions& options,
@@ -136,7 +136,7 @@ public:
 
     class Impl;
 
-private:
+  private:
     explicit Endpoint(std::shared_ptr<Impl> impl);
     std::shared_ptr<Impl> impl_;
 };

@@ -2,12 +2,13 @@
 //
 // Feed it what the socket receives, ask it what to send, and call it again at its deadline.
 // It owns every connection that shares the socket, routes datagrams to them by connection ID,
-// runs handshakes (including simultaneous open), loss recovery, congestion control and message
-// assembly. It never reads a clock, touches a socket or starts a thread: the caller passes the
-// time into every call. The Asio driver (srmudp::Endpoint) and the network simulator in tests/
-// are two such callers.
+// runs handshakes (including simultaneous open), loss recovery, congestion control, message
+// assembly, reconnect and resume after an idle timeout, migration to a validated new peer
+// address and path MTU discovery. It never reads a clock, touches a socket or starts a thread: the
+// caller passes the time into every call. The Asio driver (srmudp::Endpoint) and the network
+// simulator in tests/ are two such callers.
 //
-// Typical loop:
+// Typical loop (buf holds core.max_transmit_size() bytes):
 //   core.receive(now, from, datagram);              // for each datagram that arrived
 //   while (auto n = core.poll_transmit(now, buf, to)) socket.send_to(buf[0..n), to);
 //   while (core.poll_event(ev)) handle(ev);
@@ -62,17 +63,24 @@ class EndpointCore {
                             ConnectionHandle& handle, ConnectOptions options = {});
 
     // Accepts initiations from any address that prove `key`; each new peer is reported with a
-    // ConnectionAccepted event. Errors: error::empty_key.
+    // ConnectionAccepted event (once: a peer that reconnects or restarts, recognised by its
+    // session id or its address, continues its connection). Errors: error::empty_key.
     std::error_code listen(std::string_view key);
     void stop_listening();
 
-    // Call with every datagram the socket received. Datagrams that are not ours, malformed,
-    // unauthenticated or replayed are dropped (counted in stats).
+    // Call with every datagram the socket received (of any size: the peer may have discovered a
+    // larger path MTU). Datagrams that are not ours, malformed, unauthenticated or replayed are
+    // dropped (counted in stats).
     void receive(TimePoint now, const PeerAddress& from, ByteView datagram);
 
-    // Writes the next datagram that is due into out (which must hold Config::max_datagram_size
-    // bytes) and sets `to`; returns its size, or 0 when nothing is due now.
+    // Writes the next datagram that is due into out and sets `to` (usually the connection's
+    // peer; a path challenge goes to a peer's new address); returns its size, or 0 when nothing
+    // is due now. out should hold max_transmit_size() bytes; a smaller one (at least 1200) only
+    // means smaller packets and no path MTU probes.
     std::size_t poll_transmit(TimePoint now, MutableByteView out, PeerAddress& to);
+    // The largest datagram poll_transmit() writes: max(Config::max_datagram_size,
+    // Config::max_probe_datagram_size if pmtu_probing).
+    std::size_t max_transmit_size() const;
 
     // The earliest time at which handle_timeout() or poll_transmit() has work; kNever if none.
     TimePoint next_deadline() const;
@@ -96,7 +104,8 @@ class EndpointCore {
     ConnectionState state(ConnectionHandle handle) const;  // closed for unknown handles
     ConnectionStats stats(ConnectionHandle handle) const;
     EndpointStats stats() const;
-    // The peer address of a connection (the one connect() named, or where an accepted peer is).
+    // The peer address of a connection (the one connect() named, or where an accepted peer is;
+    // after a validated migration, the peer's new address).
     PeerAddress remote_address(ConnectionHandle handle) const;
 
   private:

@@ -12,13 +12,13 @@
 namespace srmudp {
 
 enum class ConnectionState : std::uint8_t {
-    connecting,   // handshake under way (initiations sent and/or answered)
-    established,  // keys agreed and the peer proved it holds the key; messages flow
+    connecting,    // handshake under way (initiations sent and/or answered)
+    established,   // keys agreed and the peer proved it holds the key; messages flow
     reconnecting,  // the peer went silent (idle timeout) and Config::reconnect is on: a fresh
                    // handshake runs towards the peer; messages queue and resume where they were
-    closing,      // close() sent a CLOSE (or a local failure did); waiting 3 PTOs before closed
-    closed,       // terminal; the event that reports it carries the reason. A CLOSE from the
-                  // peer, an idle timeout or a failed handshake lead here directly.
+    closing,       // close() sent a CLOSE (or a local failure did); waiting 3 PTOs before closed
+    closed,        // terminal; the event that reports it carries the reason. A CLOSE from the
+                   // peer, an idle timeout or a failed handshake lead here directly.
 };
 
 const char* to_string(ConnectionState) noexcept;

@@ -27,12 +27,14 @@ constexpr std::size_t kMaxReadsPerWakeup = 8 * asio_driver::kBatch;
 // Events dispatched per step; the rest follow in a posted step so no handler starves the loop.
 constexpr std::size_t kMaxEventsPerStep = 4096;
 
-TimePoint now_time() { return TimePoint(std::chrono::steady_clock::now().time_since_epoch()); }
+TimePoint now_time() {
+    return TimePoint(std::chrono::steady_clock::now().time_since_epoch());
+}
 
 }  // namespace
 
 class Connection::Impl {
-public:
+  public:
     Impl(std::weak_ptr<Endpoint::Impl> endpoint, ConnectionHandle handle, PeerAddress remote)
         : endpoint_(std::move(endpoint)), handle_(handle), remote_(remote) {}
 
@@ -45,13 +47,15 @@ public:
 };
 
 class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
-public:
+  public:
     Impl(asio::io_context& io, const EndpointOptions& options)
         : io_(io),
           socket_(io),
           timer_(io),
           core_(options.config, system_random()),
-          batch_(std::max<std::size_t>(2048, options.config.max_datagram_size)),
+          // Slots hold the largest datagram the core writes (MTU probes included) and anything
+          // a peer with the same configuration sends.
+          batch_(std::max<std::size_t>(2048, core_.max_transmit_size())),
           stun_(system_random()) {}
 
     // Asio reports socket errors in its own category; hand users std::system_category codes,
@@ -70,7 +74,8 @@ public:
         ipv6_ = address.is_v6();
         if (ipv6_ && address.is_unspecified()) socket_.set_option(asio::ip::v6_only(false), ec);
         if (options.receive_buffer_bytes > 0) {
-            socket_.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer_bytes), ec);
+            socket_.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer_bytes),
+                               ec);
         }
         if (options.send_buffer_bytes > 0) {
             socket_.set_option(asio::socket_base::send_buffer_size(options.send_buffer_bytes), ec);
@@ -99,7 +104,8 @@ public:
         while (total < kMaxReadsPerWakeup) {
             const std::size_t n = batch_.receive(socket_.native_handle());
             if (n == 0) break;
-            for (std::size_t i = 0; i < n; ++i) deliver(now, batch_.source(i), batch_.datagram(i));
+            for (std::size_t i = 0; i < n; ++i)
+                deliver(now, batch_.source(i), batch_.datagram(i));
             total += n;
         }
         step();
@@ -240,7 +246,8 @@ public:
     void deliver_event(ConnectionHandle, Connection::Impl&, ConnectionAccepted&) {}
 
     std::shared_ptr<Connection> adopt(ConnectionHandle h) {
-        auto impl = std::make_shared<Connection::Impl>(weak_from_this(), h, core_.remote_address(h));
+        auto impl =
+            std::make_shared<Connection::Impl>(weak_from_this(), h, core_.remote_address(h));
         std::shared_ptr<Connection> conn(new Connection(std::move(impl)));
         connections_[h] = conn;
         return conn;
@@ -259,7 +266,8 @@ public:
     void close_all() {
         if (closed_) return;
         const TimePoint now = now_time();
-        for (auto& [h, conn] : connections_) core_.close(h, now, 0, "endpoint closed");
+        for (auto& [h, conn] : connections_)
+            core_.close(h, now, 0, "endpoint closed");
         transmit();  // the CLOSE frames go out now; the peers need nothing else from us
         // No handler runs from here (this may be the destructor): the connections just end.
         for (auto& [h, conn] : connections_) {
@@ -301,7 +309,9 @@ public:
 
 Endpoint::Endpoint(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Endpoint::~Endpoint() { impl_->close_all(); }
+Endpoint::~Endpoint() {
+    impl_->close_all();
+}
 
 std::unique_ptr<Endpoint> Endpoint::open(asio::io_context& io, const EndpointOptions& options,
                                          std::error_code& ec) {
@@ -366,16 +376,22 @@ void Endpoint::discover_public_address(const PeerAddress& stun_server, Duration 
     impl_->schedule_step();
 }
 
-void Endpoint::close() { impl_->close_all(); }
+void Endpoint::close() {
+    impl_->close_all();
+}
 
-EndpointStats Endpoint::stats() const { return impl_->core_.stats(); }
+EndpointStats Endpoint::stats() const {
+    return impl_->core_.stats();
+}
 
 // --- Connection ----------------------------------------------------------------------------
 
 Connection::Connection(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
 
-void Connection::set_handlers(ConnectionHandlers handlers) { impl_->handlers_ = std::move(handlers); }
+void Connection::set_handlers(ConnectionHandlers handlers) {
+    impl_->handlers_ = std::move(handlers);
+}
 
 std::error_code Connection::send(MessageKind kind, ByteView data, MessageId& id) {
     auto endpoint = impl_->endpoint_.lock();
@@ -415,6 +431,8 @@ PeerAddress Connection::remote_address() const {
     return impl_->remote_;
 }
 
-std::size_t Connection::buffered_amount() const { return stats().send_buffer_bytes; }
+std::size_t Connection::buffered_amount() const {
+    return stats().send_buffer_bytes;
+}
 
 }  // namespace srmudp

@@ -79,7 +79,8 @@ std::size_t UdpBatch::receive(int fd) {
             continue;
         }
         if (kept != static_cast<std::size_t>(i)) {
-            std::memcpy(in_.data() + kept * slot_size_, in_.data() + i * slot_size_, msgs[i].msg_len);
+            std::memcpy(in_.data() + kept * slot_size_, in_.data() + i * slot_size_,
+                        msgs[i].msg_len);
             in_addr_[kept] = in_addr_[i];
         }
         in_len_[kept] = msgs[i].msg_len;
@@ -92,7 +93,9 @@ ByteView UdpBatch::datagram(std::size_t i) const {
     return ByteView(in_.data() + i * slot_size_, in_len_[i]);
 }
 
-PeerAddress UdpBatch::source(std::size_t i) const { return from_sockaddr(in_addr_[i]); }
+PeerAddress UdpBatch::source(std::size_t i) const {
+    return from_sockaddr(in_addr_[i]);
+}
 
 void UdpBatch::commit(std::size_t size, const PeerAddress& to, bool ipv6_socket) {
     out_len_[out_count_] = size;

@@ -24,7 +24,7 @@ socklen_t to_sockaddr(const PeerAddress& address, bool ipv6_socket, sockaddr_sto
 PeerAddress from_sockaddr(const sockaddr_storage& address);
 
 class UdpBatch {
-public:
+  public:
     explicit UdpBatch(std::size_t slot_size);
 
     // Receives up to kBatch datagrams without blocking; returns how many (0 when none are
@@ -35,7 +35,9 @@ public:
     std::uint64_t truncated() const { return truncated_; }
 
     // Outgoing datagrams are written into slots, then sent together.
-    MutableByteView next_slot() { return MutableByteView(out_.data() + out_count_ * slot_size_, slot_size_); }
+    MutableByteView next_slot() {
+        return MutableByteView(out_.data() + out_count_ * slot_size_, slot_size_);
+    }
     void commit(std::size_t size, const PeerAddress& to, bool ipv6_socket);
     std::size_t pending() const { return out_count_ - out_sent_; }
     bool full() const { return out_count_ == kBatch; }
@@ -45,7 +47,7 @@ public:
     bool flush(int fd);
     std::uint64_t send_errors() const { return send_errors_; }
 
-private:
+  private:
     std::size_t slot_size_;
     std::vector<std::uint8_t> in_;
     std::array<sockaddr_storage, kBatch> in_addr_{};

@@ -157,12 +157,13 @@ class Process:
             return [line for _, line in self._stderr]
 
     def wait_stdout(self, predicate, timeout):
-        """Waits until predicate(stdout bytes, newline count) holds; returns whether it did."""
+        """Waits until predicate(stdout bytes, newline count) holds; returns whether it did
+        (False at the deadline or once stdout has ended without it)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while not predicate(self._stdout, self._newlines):
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or not self._threads[0].is_alive():
                     return False
                 self._cond.wait(min(left, 0.5))
             return True
@@ -184,7 +185,7 @@ class Process:
                         return index, self._stderr[index][0], match
                 after = len(self._stderr)
                 left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self._threads[1].is_alive()):
+                if left <= 0 or not self._threads[1].is_alive():
                     return None
                 self._cond.wait(min(left, 0.5))
 
@@ -224,8 +225,12 @@ class Process:
             _live.discard(self)
 
     def _join(self):
-        for thread in self._threads[:2]:
+        readers = self._threads[:2]
+        for thread in readers:
             thread.join(KILL_WAIT_S)
+        if not any(thread.is_alive() for thread in readers):
+            self.proc.stdout.close()
+            self.proc.stderr.close()
 
     def describe(self, lines=25):
         """Name, status and the tail of stderr, for assertion messages."""

@@ -12,6 +12,7 @@ import sys
 import time
 import unittest
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from catproc import Process, free_udp_port  # noqa: E402
 
@@ -26,6 +27,10 @@ EXIT_S = 15
 def cat(*args, name="cat", key=KEY):
     argv = [CAT] + (["--key", key] if key is not None else []) + list(args)
     return Process(argv, name)
+
+
+def first_difference(x, y):
+    return next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
 
 
 def text(lines):
@@ -45,20 +50,36 @@ class CatTestCase(unittest.TestCase):
         self.assertIsNotNone(process.wait_stderr(r"listening$", 10), process.describe())
         return process, port
 
-    def exchange(self, a, b, a_lines, b_lines):
-        """a and b each send their lines; each must print exactly the other's, then both exit 0
-        once their stdin is closed (b is closed first so a listener is never left waiting)."""
-        a.feed([text(a_lines)])
-        b.feed([text(b_lines)])
-        for receiver, lines in ((b, a_lines), (a, b_lines)):
-            expected = text(lines)
-            receiver.wait_stdout(lambda out, _: len(out) >= len(expected), EXCHANGE_S)
-            self.assertEqual(receiver.stdout(), expected,
-                             receiver.describe() + "\n" + a.describe() + "\n" + b.describe())
-        b.close_stdin()
+    def exchange(self, a, b, a_lines, b_lines, fence=b"fence\n"):
+        """a and b each send their data; each must print exactly the other's, then both exit 0
+        once their stdin is closed. a must be the side that closes (a connector).
+
+        The fence: a closes once its own messages are acknowledged, and b's last messages may
+        still wait for a's acknowledgement then. So a sends one more message after it has
+        printed all of b's; that packet (or an ACK before it) acknowledges b's messages, and a
+        is the last to send. test_close_right_after_receiving covers the case without a fence.
+        """
+        a_data = a_lines if isinstance(a_lines, bytes) else text(a_lines)
+        b_data = b_lines if isinstance(b_lines, bytes) else text(b_lines)
+        a.feed([a_data])
+        b.feed([b_data])
+        self.expect_output(b, a_data, a, b)
+        self.expect_output(a, b_data, a, b)
+        if fence:
+            a.write(fence)
+            self.expect_output(b, a_data + fence, a, b)
         a.close_stdin()
-        for process in (a, b):
-            self.assertEqual(process.wait(EXIT_S), 0, process.describe())
+        self.assertEqual(a.wait(EXIT_S), 0, a.describe() + "\n" + b.describe())
+        b.close_stdin()
+        self.assertEqual(b.wait(EXIT_S), 0, b.describe() + "\n" + a.describe())
+
+    def expect_output(self, receiver, expected, *processes):
+        receiver.wait_stdout(lambda out, _: len(out) >= len(expected), EXCHANGE_S)
+        out = receiver.stdout()
+        if out != expected:
+            self.fail("%s printed %d bytes, expected %d identical ones (first difference at %d)"
+                      "\n%s" % (receiver.name, len(out), len(expected), first_difference(
+                          out, expected), "\n".join(p.describe() for p in processes)))
 
     def exchange_via_listener(self, a_lines, b_lines, bind="127.0.0.1", host="127.0.0.1"):
         b, port = self.listener(bind)
@@ -111,21 +132,26 @@ class BinaryTest(CatTestCase):
     def test_random_bytes_round_trip_byte_exact(self):
         rng = random.Random(11)
         a_data = bytes(rng.getrandbits(8) for _ in range(300_000)) + b"\n\r\n\x00"
-        b_data = b"\x00\xff\n" + bytes(rng.getrandbits(8) for _ in range(200_000))
+        b_data = b"\x00\xff\r\n" + bytes(rng.getrandbits(8) for _ in range(200_000))
         b, port = self.listener(extra=["--binary"])
         a = self.start("--binary", "--remote", "127.0.0.1:%d" % port, name="connector")
-        a.feed([a_data[i:i + 70_000] for i in range(0, len(a_data), 70_000)])
-        b.feed([b_data])
-        for receiver, data in ((b, a_data), (a, b_data)):
-            receiver.wait_stdout(lambda out, _, n=len(data): len(out) >= n, EXCHANGE_S)
-            self.assertTrue(receiver.stdout() == data,
-                            "%s got %d bytes, expected %d identical\n%s"
-                            % (receiver.name, len(receiver.stdout()), len(data),
-                               receiver.describe()))
-        b.close_stdin()
+        self.exchange(a, b, a_data, b_data, fence=b"\x00fence\xff")
+
+
+class CloseTest(CatTestCase):
+    def test_close_right_after_receiving_acknowledges_what_was_received(self):
+        # The listener's messages have all been printed by the connector, which then closes at
+        # once: they were delivered, so the listener must not be told they failed.
+        b, port = self.listener()
+        a = self.start("--remote", "127.0.0.1:%d" % port, name="connector")
+        b_lines = [b"reply %d" % i for i in range(20)]
+        b.feed([text(b_lines)])
+        self.expect_output(a, text(b_lines), a, b)
         a.close_stdin()
         self.assertEqual(a.wait(EXIT_S), 0, a.describe())
+        b.close_stdin()
         self.assertEqual(b.wait(EXIT_S), 0, b.describe())
+        self.assertIsNone(b.wait_stderr(r"failed", 0), b.describe())
 
 
 class FailureTest(CatTestCase):

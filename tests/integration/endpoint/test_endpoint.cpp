@@ -16,7 +16,9 @@ using namespace srmudp;
 
 namespace {
 
-std::string text_of(const Message& m) { return std::string(m.data.begin(), m.data.end()); }
+std::string text_of(const Message& m) {
+    return std::string(m.data.begin(), m.data.end());
+}
 
 struct Recorder {
     std::vector<ConnectionState> states;
@@ -131,7 +133,8 @@ TEST_CASE("listen accepts a peer; the accepted connection gets handlers in on_ac
     REQUIRE(run_until(io, [&] { return rc.delivered.size() == 100; }));
     REQUIRE(accepted);
     REQUIRE(rs.messages.size() == 100);
-    for (int i = 0; i < 100; ++i) CHECK(text_of(rs.messages[i]) == "m" + std::to_string(i));
+    for (int i = 0; i < 100; ++i)
+        CHECK(text_of(rs.messages[i]) == "m" + std::to_string(i));
     CHECK(accepted->remote_address().port == client->local_address().port);
 }
 
@@ -197,7 +200,8 @@ TEST_CASE("backpressure: a full send buffer refuses, then on_writable lets the r
     CHECK(ca->buffered_amount() <= o.config.send_buffer_limit);
     REQUIRE(run_until(io, [&] { return static_cast<int>(rb.messages.size()) == total; }));
     CHECK(ra.writable > 0);
-    for (const auto& m : rb.messages) CHECK(m.data == chunk);
+    for (const auto& m : rb.messages)
+        CHECK(m.data == chunk);
 }
 
 TEST_CASE("discover_public_address uses the endpoint's own socket, beside a live connection") {
@@ -252,7 +256,8 @@ TEST_CASE("discover_public_address uses the endpoint's own socket, beside a live
 TEST_CASE("discover_public_address times out when nobody answers") {
     asio::io_context io;
     auto a = open_on(io, "127.0.0.1");
-    asio::ip::udp::socket silent(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    asio::ip::udp::socket silent(io,
+                                 asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     std::error_code result;
     bool done = false;
     a->discover_public_address(*PeerAddress::from_ip("127.0.0.1", silent.local_endpoint().port()),
@@ -260,7 +265,8 @@ TEST_CASE("discover_public_address times out when nobody answers") {
                                    result = e;
                                    done = true;
                                });
-    REQUIRE(run_until(io, [&] { return done; }, std::chrono::milliseconds(5000)));
+    REQUIRE(run_until(
+        io, [&] { return done; }, std::chrono::milliseconds(5000)));
     CHECK(result == std::errc::timed_out);
 }
 

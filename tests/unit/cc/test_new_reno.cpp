@@ -154,8 +154,7 @@ TEST_CASE("make_new_reno gives a NewReno behind the interface", "[newreno]") {
     CHECK(controller->congestion_window() == 6000);
 }
 
-TEST_CASE("a larger datagram size raises the minimum window and the avoidance step",
-          "[newreno]") {
+TEST_CASE("a larger datagram size raises the minimum window and the avoidance step", "[newreno]") {
     NewReno reno(1200);
     reno.on_congestion_event(T, T + 100ms);
     REQUIRE(reno.congestion_window() == 6000);
@@ -167,8 +166,11 @@ TEST_CASE("a larger datagram size raises the minimum window and the avoidance st
 
     // The minimum window follows: 2 * 4000 lifts a window that was below it.
     NewReno small(1200);
-    for (int i = 0; i < 4; ++i)
-        small.on_congestion_event(T + std::chrono::seconds(i + 1), T + std::chrono::seconds(i + 2));
+    TimePoint now = T;
+    for (int i = 0; i < 4; ++i) {
+        now += 1s;
+        small.on_congestion_event(now - 1ms, now);
+    }
     REQUIRE(small.congestion_window() == 2400);
     small.set_max_datagram_size(4000);
     CHECK(small.congestion_window() == 8000);

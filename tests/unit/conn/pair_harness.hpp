@@ -1,5 +1,6 @@
 // A minimal in-memory network for connection tests: two or more EndpointCores, a virtual clock,
-// instant or delayed delivery, and a hook to drop, duplicate or rewrite datagrams.
+// instant or delayed delivery, a hook to drop, duplicate or rewrite datagrams, and a NAT that
+// makes a node's datagrams appear from another (public) address.
 #pragma once
 
 #include <deque>
@@ -18,6 +19,12 @@ struct InFlight {
     Bytes data;
 };
 
+struct AddrLess {
+    bool operator()(const PeerAddress& a, const PeerAddress& b) const {
+        return a.to_string() < b.to_string();
+    }
+};
+
 class Harness {
   public:
     // What happens to a datagram on the wire: return false to drop it; it may be modified.
@@ -33,6 +40,26 @@ class Harness {
         return *node.core;
     }
     EndpointCore& at(const PeerAddress& addr) { return *nodes_.at(addr).core; }
+    // Destroys a node's core (its process dies); datagrams to it are lost until replace().
+    void remove(const PeerAddress& addr) { nodes_.at(addr).core.reset(); }
+    // A fresh core at the same address (the process restarted).
+    EndpointCore& replace(const PeerAddress& addr, const Config& config, std::uint64_t seed) {
+        randoms_.push_back(std::make_unique<SeededRandom>(seed));
+        auto& node = nodes_.at(addr);
+        node.core = std::make_unique<EndpointCore>(config, *randoms_.back());
+        return *node.core;
+    }
+    // From now on datagrams of `node` come from `public_addr`, and datagrams to `public_addr`
+    // reach `node` (a NAT binding; rebinding = calling it again with a new address).
+    void set_nat(const PeerAddress& node, const PeerAddress& public_addr) {
+        nat_[node] = public_addr;
+    }
+    // Datagrams sent to an address no node answers to.
+    std::uint64_t lost_to_nowhere() const { return nowhere_; }
+    std::uint64_t bytes_to(const PeerAddress& addr) const {
+        auto it = bytes_to_.find(addr);
+        return it == bytes_to_.end() ? 0 : it->second;
+    }
     std::vector<EndpointEvent>& events(const PeerAddress& addr) { return nodes_.at(addr).events; }
     TimePoint now() const { return now_; }
     void set_filter(Filter f) { filter_ = std::move(f); }
@@ -46,13 +73,15 @@ class Harness {
             for (auto& w : wire_)
                 next = std::min(next, w.arrival);
             for (auto& [addr, node] : nodes_)
-                next = std::min(next, node.core->next_deadline());
+                if (node.core) next = std::min(next, node.core->next_deadline());
             if (next > until) next = until;
             if (next < now_) next = now_;
             now_ = next;
             deliver_due();
             for (auto& [addr, node] : nodes_) {
-                if (node.core->next_deadline() <= now_) node.core->handle_timeout(now_);
+                if (node.core && node.core->next_deadline() <= now_) {
+                    node.core->handle_timeout(now_);
+                }
             }
             flush();
             if (now_ >= until && !work_due()) return;
@@ -79,22 +108,26 @@ class Harness {
         for (auto& w : wire_)
             if (w.arrival <= now_) return true;
         for (auto& [addr, node] : nodes_)
-            if (node.core->next_deadline() <= now_) return true;
+            if (node.core && node.core->next_deadline() <= now_) return true;
         return false;
     }
 
     void flush() {
         std::vector<std::uint8_t> buf(65536);
         for (auto& [addr, node] : nodes_) {
+            if (!node.core) continue;
+            const auto nat = nat_.find(addr);
+            const PeerAddress from = nat == nat_.end() ? addr : nat->second;
             PeerAddress to;
             while (std::size_t n = node.core->poll_transmit(now_, MutableByteView(buf), to)) {
                 ++datagrams_;
+                bytes_to_[to] += n;
                 Bytes data(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-                if (filter_ && !filter_(addr, to, data)) continue;
-                wire_.push_back({now_ + delay_, addr, to, std::move(data)});
+                if (filter_ && !filter_(from, to, data)) continue;
+                wire_.push_back({now_ + delay_, from, to, std::move(data)});
             }
             EndpointEvent ev;
-            while (node.core->poll_event(ev))
+            while (node.core && node.core->poll_event(ev))
                 node.events.push_back(std::move(ev));
         }
     }
@@ -110,16 +143,19 @@ class Harness {
         }
         wire_ = std::move(later);
         for (auto& w : due) {
-            auto it = nodes_.find(w.to);
-            if (it != nodes_.end()) it->second.core->receive(now_, w.from, ByteView(w.data));
+            PeerAddress to = w.to;
+            for (const auto& [node, public_addr] : nat_) {
+                if (public_addr == w.to) to = node;
+            }
+            // A node behind a NAT is reachable only at its public address.
+            auto it = nat_.count(w.to) == 0 ? nodes_.find(to) : nodes_.end();
+            if (it != nodes_.end() && it->second.core) {
+                it->second.core->receive(now_, w.from, ByteView(w.data));
+            } else {
+                ++nowhere_;
+            }
         }
     }
-
-    struct AddrLess {
-        bool operator()(const PeerAddress& a, const PeerAddress& b) const {
-            return a.to_string() < b.to_string();
-        }
-    };
 
     TimePoint now_;
     Duration delay_;
@@ -128,6 +164,9 @@ class Harness {
     std::deque<InFlight> wire_;
     Filter filter_;
     std::uint64_t datagrams_ = 0;
+    std::map<PeerAddress, PeerAddress, AddrLess> nat_;  // node -> its public address
+    std::map<PeerAddress, std::uint64_t, AddrLess> bytes_to_;
+    std::uint64_t nowhere_ = 0;
 };
 
 }  // namespace srmudp::test

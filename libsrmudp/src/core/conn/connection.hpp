@@ -3,31 +3,38 @@
 // The endpoint routes datagrams to it (on_initiation / on_response / on_data), asks it for
 // datagrams (poll_transmit), runs its timers (deadline / on_timeout) and drains its events.
 // Inside, the connection only sequences the mechanisms that live in their own files: the
-// handshake (handshake.hpp), packet protection (packet_protection.hpp), loss recovery
-// (recovery/), congestion control and pacing (cc/) and the message streams (message/).
+// handshake (handshake.hpp), packet protection (packet_protection.hpp), the packet session
+// (session.hpp: loss recovery, acknowledgements, congestion control), the message streams
+// (message/), path validation (path.hpp) and path MTU discovery (pmtu.hpp).
 //
-//   connecting --(response / first data packet)--> established --(close)--> closing --> closed
-//        \--(deadline, wrong key)--> closed            \--(CLOSE received, idle, violation)-->
-//        closed
+//   connecting --(handshake proven)--> established --(close)--> closing --> closed
+//        |                               |     ^
+//        |                  idle timeout |     | handshake proven: streams resume
+//        |                   (reconnect) v     | (or restart if the peer lost its state)
+//        |                           reconnecting --(reconnect_timeout)--> closed
+//        \--(deadline, wrong key)--> closed
+//
+// The source files split by mechanism: connection.cpp (lifecycle, timers, events),
+// connection_recv.cpp (receive path), connection_send.cpp (transmit path), resume.cpp
+// (handshakes, reconnect and resume), connection_path.cpp (migration and path MTU).
 #pragma once
 
+#include <array>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
 
-#include "core/cc/congestion_controller.hpp"
-#include "core/cc/pacer.hpp"
 #include "core/codec/frame.hpp"
 #include "core/codec/packet.hpp"
 #include "core/conn/constants.hpp"
 #include "core/conn/handshake.hpp"
-#include "core/conn/packet_protection.hpp"
+#include "core/conn/path.hpp"
+#include "core/conn/pmtu.hpp"
+#include "core/conn/session.hpp"
 #include "core/message/recv_stream.hpp"
 #include "core/message/send_stream.hpp"
-#include "core/recovery/ack_tracker.hpp"
-#include "core/recovery/loss_detector.hpp"
 #include "core/recovery/rtt.hpp"
 #include "srmudp/address.hpp"
 #include "srmudp/config.hpp"
@@ -35,6 +42,8 @@
 #include "srmudp/random.hpp"
 
 namespace srmudp::conn {
+
+using SessionId = std::array<std::uint8_t, kSessionIdSize>;
 
 struct ConnectionSetup {
     const Config* config = nullptr;
@@ -44,27 +53,34 @@ struct ConnectionSetup {
     ConnectionId local_cid = 0;
 };
 
+// Bytes poll_transmit() may need: the largest datagram the config lets a connection send.
+std::size_t max_transmit_size(const Config& config);
+
 class Connection {
   public:
     // connect(): sends initiations until answered or `deadline`; on simultaneous open it answers
     // the peer's initiation instead when the tie-break says so.
     Connection(const ConnectionSetup& setup, TimePoint now, TimePoint deadline);
-    // listen(): answers an initiation that already authenticated.
+    // listen(): answers an initiation from setup.remote that already authenticated.
     Connection(const ConnectionSetup& setup, TimePoint now, ConsumedInitiation&& initiation);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // An INITIATION from the peer's address (simultaneous open or a retransmission).
-    void on_initiation(TimePoint now, ByteView datagram);
-    // Whether a (retransmitted) initiation with this ephemeral key is the one this connection
-    // answered, so the endpoint can route it here.
-    bool answered_initiation(const crypto::X25519Key& initiator_ephemeral) const;
+    // An INITIATION routed here (simultaneous open, a retransmission, a reconnecting or
+    // restarted peer); authenticated with this connection's psk.
+    void on_initiation(TimePoint now, const PeerAddress& from, ByteView datagram);
+    // The same, already authenticated by the endpoint with a psk this connection uses.
+    void on_consumed_initiation(TimePoint now, const PeerAddress& from,
+                                ConsumedInitiation&& initiation);
     void on_response(TimePoint now, const PeerAddress& from, ByteView datagram);
     void on_data(TimePoint now, const PeerAddress& from, ByteView datagram,
                  const codec::PacketHeader& header, std::size_t header_size);
 
-    std::size_t poll_transmit(TimePoint now, MutableByteView out);
+    // Writes the next datagram into out and sets its destination (the peer, the address being
+    // validated, or where an initiation came from); 0 when nothing is due. Never writes more
+    // than out.size(): a smaller buffer only means smaller packets (and no MTU probes).
+    std::size_t poll_transmit(TimePoint now, MutableByteView out, PeerAddress& to);
     TimePoint deadline() const;
     void on_timeout(TimePoint now);
     bool poll_event(Event& out);
@@ -79,39 +95,66 @@ class Connection {
     const PeerAddress& remote() const { return remote_; }
     bool accepted_by_listener() const { return accepted_by_listener_; }
     bool authenticated_failures() const { return auth_failures_ > 0; }
+    // The peer's session id from the first completed handshake (updated if the peer restarted).
+    const std::optional<SessionId>& peer_session_id() const { return peer_session_id_; }
+    // True if the connection authenticates handshakes with psk (constant time).
+    bool uses_psk(const crypto::Psk& psk) const;
 
   private:
-    enum class Role : std::uint8_t { initiator, responder };
-
-    // handshake
-    void start_initiation(TimePoint now);
-    void answer_initiation(TimePoint now, ConsumedInitiation&& initiation);
-    void begin_session(TimePoint now, const crypto::TransportKeys& keys, ConnectionId peer_cid,
-                       const HandshakePayload& peer_payload);
-    void become_established(TimePoint now);
-    void note_authentication_failure(TimePoint now);
+    // handshakes, reconnect and resume (resume.cpp)
     HandshakePayload local_payload() const;
+    void start_initiation(TimePoint now);
+    void handle_initiation(TimePoint now, const PeerAddress& from, ConsumedInitiation&& in);
+    void answer_initiation(TimePoint now, const PeerAddress& from, ConsumedInitiation&& in);
+    ResponderAttempt* find_attempt(const crypto::X25519Key& initiator_ephemeral);
+    bool is_ignored(const crypto::X25519Key& ephemeral) const;
+    void ignore_ephemeral(const crypto::X25519Key& ephemeral);
+    bool open_with_attempt(TimePoint now, ByteView datagram, const codec::PacketHeader& header,
+                           std::size_t header_size, std::size_t& plaintext_size);
+    void commit_session(TimePoint now, std::unique_ptr<PacketProtection> keys, bool initiator,
+                        ConnectionId peer_cid, const HandshakePayload& peer,
+                        const PeerAddress& peer_address, const crypto::X25519Key& ephemeral);
+    std::error_code adopt_peer_streams(const HandshakePayload& peer);
+    void become_established(TimePoint now, std::error_code reason);
+    void enter_reconnecting(TimePoint now);
+    void drop_session();
+    void expire_attempts(TimePoint now);
+    Duration attempt_lifetime() const;
+    void note_authentication_failure(TimePoint now);
 
-    // receiving
-    std::error_code process_frames(TimePoint now, ByteView plaintext, bool& ack_eliciting);
+    // receiving (connection_recv.cpp)
+    std::error_code process_frames(TimePoint now, const PeerAddress& from, ByteView plaintext,
+                                   bool& ack_eliciting);
     std::error_code on_ack_frame(TimePoint now, const codec::AckFrame& ack);
     std::error_code on_stream_frame(const codec::StreamFrame& frame);
     void on_close_frame(const codec::CloseFrame& frame);
     void on_packets_lost(TimePoint now, const std::vector<recovery::SentPacket>& lost,
-                         bool congestion_event, TimePoint newest_lost_sent,
                          bool persistent_congestion);
+    void report_delivered();
     void collect_stream_events();
 
-    // sending
-    std::size_t transmit_handshake(TimePoint now, MutableByteView out);
+    // sending (connection_send.cpp)
+    std::size_t transmit_handshake(TimePoint now, MutableByteView out, PeerAddress& to);
+    std::size_t transmit_close(MutableByteView out);
+    std::size_t transmit_path_challenge(TimePoint now, MutableByteView out, PeerAddress& to);
+    std::size_t transmit_pmtu_probe(TimePoint now, MutableByteView out);
     std::size_t transmit_data(TimePoint now, MutableByteView out);
+    std::size_t seal_and_track(TimePoint now, std::size_t frames, recovery::SentPacket& record,
+                               MutableByteView out);
     bool wants_to_send(TimePoint now) const;
     bool can_send_stream_data(TimePoint now, TimePoint* blocked_until) const;
     std::size_t build_frames(TimePoint now, MutableByteView plaintext,
                              recovery::SentPacket& record);
     std::size_t append_stream_frames(codec::Writer& w, recovery::SentPacket& record);
 
-    // ending
+    // migration and path MTU (connection_path.cpp)
+    void note_packet_source(const PeerAddress& from, std::size_t bytes,
+                            std::uint64_t packet_number);
+    void on_path_response(TimePoint now, const PeerAddress& from, const PathData& data);
+    void migrate(TimePoint now, const PeerAddress& address);
+    void apply_datagram_size();
+
+    // ending (connection.cpp)
     void fail(TimePoint now, std::error_code reason, CloseCode code, std::string_view text);
     void begin_closing(TimePoint now, std::uint64_t code, std::string_view text,
                        std::error_code reason);
@@ -119,6 +162,11 @@ class Connection {
                       std::string peer_reason = {});
     void fail_pending_messages(std::error_code reason);
     void emit_state(ConnectionState state, std::error_code reason = {});
+    void on_established_timeout(TimePoint now);
+    TimePoint established_deadline() const;
+    // When the path counts as dead (reconnect on): nothing heard for Config::path_timeout
+    // (at least 4 PTOs) after a packet the peer had to answer.
+    TimePoint path_dead_time() const;
     Duration pto() const;
 
     const Config& config_;
@@ -127,41 +175,43 @@ class Connection {
     crypto::Psk psk_;
     ConnectionId local_cid_;
     ConnectionId peer_cid_ = 0;
-    Role role_ = Role::initiator;
     ConnectionState state_ = ConnectionState::connecting;
     bool accepted_by_listener_ = false;
+    bool ever_established_ = false;
 
-    // Handshake state.
+    // Handshakes. A connection initiates while connecting or reconnecting (until it answers the
+    // peer instead) and answers the peer's initiations in any state before closing.
     std::optional<InitiatorState> initiator_;
-    Bytes response_datagram_;                 // responder: cached for retransmitted initiations
-    crypto::X25519Key answered_ephemeral_{};  // responder: the initiation it answered
-    bool response_pending_ = false;
-    TimePoint handshake_deadline_;
-    TimePoint next_initiation_time_;
+    TimePoint next_initiation_time_ = kNever;
     Duration initiation_interval_;
+    std::deque<ResponderAttempt> attempts_;             // at most kMaxResponderAttempts
+    std::deque<crypto::X25519Key> ignored_ephemerals_;  // at most kMaxIgnoredEphemerals
+    TimePoint handshake_deadline_;                      // connecting: give up
+    TimePoint reconnect_deadline_ = kNever;             // reconnecting: give up
     unsigned auth_failures_ = 0;
-    std::array<std::uint8_t, 16> session_id_{};
+    SessionId session_id_{};
+    std::optional<SessionId> peer_session_id_;
 
-    // Session state (after the handshake).
-    std::unique_ptr<PacketProtection> protection_;
-    std::uint64_t next_packet_number_ = 0;
+    // The current packet session (none while connecting or reconnecting) and what outlives it.
     recovery::RttEstimator rtt_;
-    recovery::LossDetector loss_;
-    recovery::AckTracker acks_;
-    std::unique_ptr<cc::CongestionController> cc_;
-    cc::Pacer pacer_;
+    std::unique_ptr<PacketSession> session_;
     message::SendStream send_stream_;
     message::RecvStream recv_stream_;
+    PathValidator path_;
+    PmtuDiscovery pmtu_;
     std::uint64_t peer_max_data_ = 0;
     bool max_data_pending_ = false;
     int probes_pending_ = 0;
     bool ping_pending_ = false;
     bool send_buffer_was_full_ = false;
-    std::optional<std::array<std::uint8_t, 8>> path_response_pending_;
+    std::optional<PathData> path_response_pending_;
+    std::uint64_t retired_key_updates_ = 0;  // key updates of sessions already replaced
 
     // Liveness and ending.
     TimePoint last_now_;  // the latest time passed in; deadline() has no clock of its own
     TimePoint last_received_;
+    // The first ack-eliciting packet sent since the peer was last heard from (kNever: none).
+    TimePoint first_unanswered_sent_ = kNever;
     TimePoint last_ack_eliciting_sent_;
     TimePoint closing_until_ = kNever;
     std::optional<codec::CloseFrame> close_frame_;

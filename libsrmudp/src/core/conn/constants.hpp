@@ -39,6 +39,18 @@ inline constexpr int kClosingPtoMultiplier = 3;
 // still arrives from the peer, up to this total.
 inline constexpr int kMaxCloseSends = 3;
 
+// Handshakes answered at once while waiting for the initiator's proof (a DATA packet). More than
+// one, so that a replayed old initiation cannot push out the peer's real one; the oldest goes.
+inline constexpr std::size_t kMaxResponderAttempts = 4;
+// An answered handshake that is not proven is dropped after max(this many PTOs,
+// kResponderAttemptMinRetransmits x handshake_retransmit_max); each retransmitted copy of its
+// initiation restarts the wait. (While connecting, the handshake deadline applies instead.)
+inline constexpr int kResponderAttemptPtoMultiplier = 3;
+inline constexpr int kResponderAttemptMinRetransmits = 2;
+// Initiator ephemeral keys whose initiations are ignored on sight: our own (a reflected copy),
+// the ones of handshakes already completed (replays), and those we beat in a tie-break.
+inline constexpr std::size_t kMaxIgnoredEphemerals = 8;
+
 // Largest number of connections a listener holds that are still waiting for their initiator's
 // first DATA packet. A replayed or spoofed initiation can create such a connection (it cannot
 // complete it); the bound keeps that from exhausting memory.

@@ -1,5 +1,6 @@
-// EndpointCore: routes the datagrams of one socket to its connections by connection ID, keeps
-// their wake-up times in one ordered set, and hands out their datagrams and events in turn.
+// EndpointCore: routes the datagrams of one socket to its connections by connection ID (and
+// initiations by address, origin or the peer's session id), keeps their wake-up times in one
+// ordered set, and hands out their datagrams and events in turn.
 #include "srmudp/endpoint_core.hpp"
 
 #include <openssl/crypto.h>
@@ -20,9 +21,14 @@ namespace srmudp {
 
 namespace {
 
+// The largest UDP payload over IPv4 (65535 - 20 - 8).
+constexpr std::size_t kMaxUdpPayload = 65507;
+
 Config validated(Config c) {
     c.max_datagram_size =
-        std::clamp<std::size_t>(c.max_datagram_size, conn::kInitiationSize, 65507);
+        std::clamp<std::size_t>(c.max_datagram_size, conn::kInitiationSize, kMaxUdpPayload);
+    c.max_probe_datagram_size =
+        std::clamp<std::size_t>(c.max_probe_datagram_size, c.max_datagram_size, kMaxUdpPayload);
     c.max_message_size = std::max<std::size_t>(c.max_message_size, 1);
     c.receive_window = std::max<std::size_t>(c.receive_window, 16 * 1024);
     return c;
@@ -55,6 +61,8 @@ class EndpointCore::Impl {
         bool in_event_queue = false;
         bool by_connect = false;
         std::optional<OriginKey> origin;  // listener-created: where its initiation came from
+        PeerAddress routed_remote;        // its key in by_remote_ / by_accepted_remote_
+        std::optional<conn::SessionId> routed_session;  // its key in by_session_
     };
 
     Config config_;
@@ -65,6 +73,11 @@ class EndpointCore::Impl {
     std::unordered_map<codec::ConnectionId, ConnectionHandle> by_cid_;
     std::unordered_map<PeerAddress, ConnectionHandle, PeerAddressHash> by_remote_;
     std::map<OriginKey, ConnectionHandle> by_origin_;
+    // Listener-created connections by current peer address: a restarted peer comes back from
+    // the same address with a new session id.
+    std::unordered_map<PeerAddress, ConnectionHandle, PeerAddressHash> by_accepted_remote_;
+    // Every connection by the peer's session id: a reconnecting peer may come from a new address.
+    std::map<conn::SessionId, ConnectionHandle> by_session_;
     std::set<std::pair<TimePoint, ConnectionHandle>> timers_;
     std::deque<ConnectionHandle> send_queue_;
     std::deque<ConnectionHandle> event_queue_;
@@ -87,14 +100,39 @@ class EndpointCore::Impl {
                          std::optional<OriginKey> origin) {
         const ConnectionHandle h = next_handle_++;
         by_cid_[c->local_cid()] = h;
-        if (by_connect) by_remote_[c->remote()] = h;
+        (by_connect ? by_remote_ : by_accepted_remote_)[c->remote()] = h;
         if (origin) by_origin_[*origin] = h;
         Entry& e = entries_[h];
+        e.routed_remote = c->remote();
         e.connection = std::move(c);
         e.by_connect = by_connect;
         e.origin = origin;
         touch(h);
         return h;
+    }
+
+    // A connection may have moved (migration, a handshake from a new address) or learned its
+    // peer's session id: keep the routing maps in step.
+    void sync_routes(ConnectionHandle h, Entry& e) {
+        const conn::Connection& c = *e.connection;
+        if (c.remote() != e.routed_remote) {
+            auto& routes = e.by_connect ? by_remote_ : by_accepted_remote_;
+            if (auto r = routes.find(e.routed_remote); r != routes.end() && r->second == h) {
+                routes.erase(r);
+            }
+            e.routed_remote = c.remote();
+            routes.emplace(c.remote(), h);  // an existing route to another connection stays
+        }
+        if (c.peer_session_id() != e.routed_session) {
+            if (e.routed_session) {
+                if (auto r = by_session_.find(*e.routed_session);
+                    r != by_session_.end() && r->second == h) {
+                    by_session_.erase(r);
+                }
+            }
+            e.routed_session = c.peer_session_id();
+            if (e.routed_session) by_session_[*e.routed_session] = h;
+        }
     }
 
     // After anything happened to a connection: reschedule its timer, let it send, queue its
@@ -108,6 +146,7 @@ class EndpointCore::Impl {
             return;
         }
         if (c.state() != ConnectionState::connecting) half_open_.erase(h);
+        sync_routes(h, *e);
         const TimePoint next = c.deadline();
         if (next != e->scheduled) {
             timers_.erase({e->scheduled, h});
@@ -130,39 +169,81 @@ class EndpointCore::Impl {
         Entry& e = it->second;
         timers_.erase({e.scheduled, h});
         by_cid_.erase(e.connection->local_cid());
-        auto r = by_remote_.find(e.connection->remote());
-        if (r != by_remote_.end() && r->second == h) by_remote_.erase(r);
-        if (e.origin) by_origin_.erase(*e.origin);
+        auto& routes = e.by_connect ? by_remote_ : by_accepted_remote_;
+        if (auto r = routes.find(e.routed_remote); r != routes.end() && r->second == h) {
+            routes.erase(r);
+        }
+        if (e.routed_session) {
+            if (auto r = by_session_.find(*e.routed_session);
+                r != by_session_.end() && r->second == h) {
+                by_session_.erase(r);
+            }
+        }
+        if (e.origin) {
+            if (auto r = by_origin_.find(*e.origin); r != by_origin_.end() && r->second == h) {
+                by_origin_.erase(r);
+            }
+        }
         half_open_.erase(h);
         entries_.erase(it);
         // Stale handles left in send_queue_/event_queue_ are skipped when reached.
     }
 
+    // PROTOCOL.md section 2.5: by address for connect()-made connections, by origin for
+    // retransmissions to the listener, then (authenticated with the listen key) by the peer's
+    // session id or address for a reconnecting or restarted peer, else a new connection.
     void receive_initiation(TimePoint now, const PeerAddress& from, ByteView datagram,
                             const codec::PacketHeader& header) {
+        ConnectionHandle h = 0;
         if (auto it = by_remote_.find(from); it != by_remote_.end()) {
-            entries_[it->second].connection->on_initiation(now, datagram);
-            touch(it->second);
-            return;
+            h = it->second;
+        } else if (auto o = by_origin_.find(OriginKey{from, header.sender_cid});
+                   o != by_origin_.end()) {
+            h = o->second;
         }
-        const OriginKey origin{from, header.sender_cid};
-        if (auto it = by_origin_.find(origin); it != by_origin_.end()) {
-            entries_[it->second].connection->on_initiation(now, datagram);
-            touch(it->second);
-            return;
-        }
-        if (!listen_psk_ || half_open_.size() >= conn::kMaxHalfOpenConnections) {
-            ++stats_.datagrams_dropped;
+        if (h != 0) {
+            entries_[h].connection->on_initiation(now, from, datagram);
+            touch(h);
             return;
         }
         conn::ConsumedInitiation initiation;
-        if (conn::consume_initiation(*listen_psk_, datagram, random_, initiation)) {
+        if (!listen_psk_ || conn::consume_initiation(*listen_psk_, datagram, random_, initiation)) {
+            ++stats_.datagrams_dropped;
+            return;
+        }
+        if (const ConnectionHandle peer = claimant(from, initiation.payload.session_id)) {
+            entries_[peer].connection->on_consumed_initiation(now, from, std::move(initiation));
+            touch(peer);
+            return;
+        }
+        if (half_open_.size() >= conn::kMaxHalfOpenConnections) {
             ++stats_.datagrams_dropped;
             return;
         }
         conn::ConnectionSetup setup{&config_, &random_, from, *listen_psk_, fresh_cid()};
         half_open_.insert(add(std::make_unique<conn::Connection>(setup, now, std::move(initiation)),
-                              false, origin));
+                              false, OriginKey{from, header.sender_cid}));
+    }
+
+    // The connection an initiation authenticated with the listen key belongs to: the one whose
+    // peer has that session id (it reconnects, maybe from a new address), else a listener-made
+    // one at that address (the peer restarted). 0 if none.
+    ConnectionHandle claimant(const PeerAddress& from, const conn::SessionId& session) {
+        const auto usable = [this](ConnectionHandle h) {
+            const Entry* e = find(h);
+            if (!e) return false;
+            const ConnectionState state = e->connection->state();
+            return state != ConnectionState::closing && state != ConnectionState::closed &&
+                   e->connection->uses_psk(*listen_psk_);
+        };
+        if (auto it = by_session_.find(session); it != by_session_.end() && usable(it->second)) {
+            return it->second;
+        }
+        if (auto it = by_accepted_remote_.find(from);
+            it != by_accepted_remote_.end() && usable(it->second)) {
+            return it->second;
+        }
+        return 0;
     }
 };
 
@@ -237,7 +318,7 @@ std::size_t EndpointCore::poll_transmit(TimePoint now, MutableByteView out, Peer
         auto* e = d.find(h);
         if (!e) continue;
         e->in_send_queue = false;
-        const std::size_t n = e->connection->poll_transmit(now, out);
+        const std::size_t n = e->connection->poll_transmit(now, out, to);
         if (n == 0) {
             d.touch(h);  // its timer may have moved (e.g. the ack it owed went out earlier)
             // touch() re-queued it for sending; it has nothing now, so take it off again.
@@ -247,7 +328,6 @@ std::size_t EndpointCore::poll_transmit(TimePoint now, MutableByteView out, Peer
             }
             continue;
         }
-        to = e->connection->remote();
         d.touch(h);  // round robin: it goes to the back of the queue
         return n;
     }
@@ -325,6 +405,10 @@ EndpointStats EndpointCore::stats() const {
     EndpointStats s = impl_->stats_;
     s.connections = impl_->entries_.size();
     return s;
+}
+
+std::size_t EndpointCore::max_transmit_size() const {
+    return conn::max_transmit_size(impl_->config_);
 }
 
 PeerAddress EndpointCore::remote_address(ConnectionHandle handle) const {

@@ -34,6 +34,7 @@ void PmtuDiscovery::stop() {
 
 void PmtuDiscovery::begin_search() {
     state_ = State::searching;
+    raising_ = false;
     losses_ = 0;
     in_flight_.reset();
     raise_at_ = kNever;
@@ -45,7 +46,7 @@ void PmtuDiscovery::choose_next(TimePoint now) {
     std::size_t next = 0;
     if (failed_ != 0) {
         // Bisection: the answer lies in [current_, failed_).
-        if (failed_ - current_ > 1) next = current_ + (failed_ - current_) / 2;
+        if (failed_ > current_ + 1) next = current_ + (failed_ - current_) / 2;
     } else if (current_ < max_) {
         next = max_;
         for (std::size_t candidate : kPmtuCandidates) {
@@ -77,26 +78,32 @@ bool PmtuDiscovery::is_probe(std::uint64_t packet_number) const noexcept {
     return in_flight_ && in_flight_->packet_number == packet_number;
 }
 
-bool PmtuDiscovery::on_probe_acked(std::uint64_t packet_number) {
+bool PmtuDiscovery::on_probe_acked(std::uint64_t packet_number, TimePoint now) {
     if (!is_probe(packet_number)) return false;
     const std::size_t size = in_flight_->size;
     in_flight_.reset();
     if (size <= current_) return false;
     current_ = size;
-    // A time is needed only for the raise timer; the search goes on, so it is not armed here.
-    choose_next(TimePoint{});
-    if (state_ == State::complete) raise_at_ = kNever;  // armed by the caller's next timeout
+    if (failed_ <= size) failed_ = 0;  // a raise probe succeeded: the path grew, search upwards
+    raising_ = false;
+    choose_next(now);
     return true;
 }
 
-void PmtuDiscovery::on_probe_lost(std::uint64_t packet_number) {
+void PmtuDiscovery::on_probe_lost(std::uint64_t packet_number, TimePoint now) {
     if (!is_probe(packet_number)) return;
     in_flight_.reset();
     ++probes_lost_;
     if (++losses_ < kMaxProbes) return;
+    if (raising_) {
+        // The path still does not carry failed_: wait for the next raise.
+        raising_ = false;
+        state_ = State::complete;
+        raise_at_ = now + kPmtuRaiseInterval;
+        return;
+    }
     failed_ = next_;
-    choose_next(TimePoint{});
-    if (state_ == State::complete) raise_at_ = kNever;
+    choose_next(now);
 }
 
 bool PmtuDiscovery::on_black_hole(TimePoint now) {
@@ -106,11 +113,11 @@ bool PmtuDiscovery::on_black_hole(TimePoint now) {
 }
 
 void PmtuDiscovery::on_timeout(TimePoint now) {
-    if (state_ == State::complete && now >= raise_at_) {
-        failed_ = 0;
-        begin_search();
-        choose_next(now);
-    }
+    if (state_ != State::complete || now < raise_at_ || failed_ == 0) return;
+    // One size above the confirmed one tells whether the path grew; only then search on.
+    begin_search();
+    raising_ = true;
+    next_ = failed_;
 }
 
 }  // namespace srmudp::conn

@@ -6,9 +6,9 @@
 // kMaxProbes lost probes of one size mark it as too large. Sizes are tried in the order of
 // kPmtuCandidates (common path MTUs), then, once one failed, by halving the interval between the
 // largest confirmed and the smallest failed size, so the search settles on the largest size the
-// path carries. After a completed search, a raise timer (RFC 8899 section 5.1.1,
-// PMTU_RAISE_TIMER) starts another one. A black hole (persistent congestion while above the
-// base) drops back to the base and searches again.
+// path carries. A search that ended below the maximum is taken up again by the raise timer
+// (RFC 8899 section 5.1.1, PMTU_RAISE_TIMER) with one probe of the smallest failed size. A black
+// hole (persistent congestion while above the base) drops back to the base and searches again.
 //
 // Call start() when a session is established, probe_size() when building packets, then
 // on_probe_sent(), and on_probe_acked() / on_probe_lost() when loss recovery settles a probe;
@@ -53,9 +53,9 @@ class PmtuDiscovery {
     // True if packet_number is the probe in flight.
     bool is_probe(std::uint64_t packet_number) const noexcept;
     // The probe was acknowledged; true if current() grew.
-    bool on_probe_acked(std::uint64_t packet_number);
+    bool on_probe_acked(std::uint64_t packet_number, TimePoint now);
     // The probe was declared lost (not a sign of congestion).
-    void on_probe_lost(std::uint64_t packet_number);
+    void on_probe_lost(std::uint64_t packet_number, TimePoint now);
     // Persistent congestion: if above the base, a black hole is likely; true if current() fell.
     bool on_black_hole(TimePoint now);
 
@@ -80,9 +80,10 @@ class PmtuDiscovery {
     std::size_t max_;
     State state_;
     std::size_t current_;
-    std::size_t next_ = 0;   // size being probed
+    std::size_t next_ = 0;    // size being probed
     std::size_t failed_ = 0;  // smallest size known too large; 0 if none
     unsigned losses_ = 0;     // lost probes of next_
+    bool raising_ = false;    // next_ is the raise timer's retry of failed_
     std::optional<Probe> in_flight_;
     TimePoint raise_at_ = kNever;
     std::uint64_t probes_lost_ = 0;

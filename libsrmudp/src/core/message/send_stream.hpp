@@ -33,8 +33,7 @@ class SendStream {
     // max_message_size bounds one message (clamped to kMaxRecordMessageSize); send_buffer_limit
     // bounds the record bytes held until delivery. Message ids start at first_id (a stream that
     // replaces another after a peer restart continues its ids; 0 is taken as 1).
-    SendStream(std::size_t max_message_size, std::size_t send_buffer_limit,
-               MessageId first_id = 1);
+    SendStream(std::size_t max_message_size, std::size_t send_buffer_limit, MessageId first_id = 1);
 
     // Queues a message and sets `id` to its message id (1, 2, 3, ...). Errors:
     // error::message_too_large if data.size() > max_message_size; error::send_buffer_full if
