@@ -27,10 +27,12 @@ TEST_CASE("a connection updates its keys many times while messages flow") {
     }
     auto count = [&](const PeerAddress& at) {
         std::size_t n = 0;
-        for (const auto& e : net.events(at)) n += std::holds_alternative<MessageReceived>(e.event);
+        for (const auto& e : net.events(at))
+            n += std::holds_alternative<MessageReceived>(e.event);
         return n;
     };
-    REQUIRE(net.run_until_true([&] { return count(a_addr) == messages && count(b_addr) == messages; }));
+    REQUIRE(
+        net.run_until_true([&] { return count(a_addr) == messages && count(b_addr) == messages; }));
     const auto sa = a.stats(ha);
     const auto sb = b.stats(hb);
     CHECK(sa.key_updates >= 5);
