@@ -2,7 +2,7 @@
 
     with Lab() as lab:
         stun = lab.add_public_host("stun", "198.18.0.10")
-        nat = lab.add_nat("nata", "198.18.0.21", "eim")        # or "symmetric"
+        nat = lab.add_nat("nata", "198.18.0.21", "eim")        # or "eim-addr", "eim-open"...
         alice = nat.add_host("alice")                           # 10.1.0.10, default via the NAT
         server = lab.start_stun(stun)                           # ("198.18.0.10", 3478)
         alice.run([sys.executable, UDPPROBE, "stun", "--server", "198.18.0.10:3478"])
@@ -18,12 +18,23 @@ pair. Each NAT router owns a private LAN 10.X.0.0/24 (a bridge "lan" at 10.X.0.1
 with nftables masquerade. No interface is created in the caller's namespace and no namespace has a
 route out of the lab, so nothing reaches the machine's real network.
 
-Linux NAT behaviour (netfilter conntrack + nf_nat):
-  "eim"       masquerade keeps the source port when that is free, and a new destination reuses
-              the port: endpoint-independent, port-preserving mapping.
-  "symmetric" masquerade random (NF_NAT_RANGE_PROTO_RANDOM) picks the port from a keyed hash of
-              the destination, so each destination gets its own mapping.
-Filtering is address-and-port dependent in both kinds: conntrack only lets in replies.
+NAT kinds, in RFC 4787 terms (section 4.1 mapping, section 5 filtering):
+  kind         mapping                                filtering
+  "eim"        endpoint-independent, port-preserving  address-and-port-dependent
+  "eim-addr"   endpoint-independent, port-preserving  address-dependent
+  "eim-open"   endpoint-independent, port-preserving  endpoint-independent ("full cone")
+  "symmetric"  address-and-port-dependent             address-and-port-dependent
+Mapping is Linux's own (netfilter conntrack + nf_nat): masquerade keeps the source port when that
+is free and reuses it for every destination; "masquerade random" (NF_NAT_RANGE_PROTO_RANDOM)
+picks the port from a keyed hash of the destination, so each destination gets its own mapping.
+Conntrack alone only lets replies in, which is address-and-port-dependent filtering. The looser
+filters are built from nftables sets that postrouting fills as datagrams leave (after
+masquerade, so they hold the public port): map "mappings" (public port -> private ip . port) and
+set "peers" (remote ip . public port). A new inbound UDP flow whose destination port is in
+"mappings" ("eim-open"), or whose remote address and destination port are in "peers"
+("eim-addr"), is DNATed to the private endpoint from "mappings"; everything else new from the
+WAN is dropped. Entries expire FILTER_TIMEOUT_S after the last outbound datagram, like a router's
+mapping timer (conntrack keeps its own timers for the flows themselves).
 
 Every name the lab creates starts with "sl" + a 4-character tag. Cleanup runs on exit from the
 with-block, on SIGTERM/SIGINT and at interpreter exit; a Lab also sweeps labs whose owning process
@@ -46,7 +57,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 UDPPROBE = os.path.join(HERE, "udpprobe.py")
 
 PUBLIC_NET = ipaddress.ip_network("198.18.0.0/24")
-NAT_KINDS = {"eim": "masquerade", "symmetric": "masquerade random"}
+# kind -> (masquerade statement, filtering: None for conntrack's own, or the set that admits).
+NAT_KINDS = {
+    "eim": ("masquerade", None),
+    "eim-addr": ("masquerade", "ip saddr . udp dport @peers udp dport @mappings"),
+    "eim-open": ("masquerade", "udp dport @mappings"),
+    "symmetric": ("masquerade random", None),
+}
+FILTER_TIMEOUT_S = 180
 # 10.X.0.0/24 per NAT; X is bounded so a LAN prefix is always a valid private /24.
 MAX_NATS = 250
 MAX_HOSTS_PER_NAT = 200
@@ -66,24 +84,66 @@ class LabError(RuntimeError):
 # An unsolicited packet that reaches the router's public address gets a conntrack entry which
 # can claim the very port a LAN host's mapping needs (Linux then moves the mapping to another
 # port). Home routers drop such packets, so the lab does too: at priority -150, after conntrack
-# (-200) has classified the packet but before the entry is confirmed.
+# (-200) has classified the packet but before the entry is confirmed. The looser filters admit
+# some new flows first (%(admit)s) and DNAT them at -100.
 NAT_RULESET = """
-table ip natlab {
+table ip natlab {%(sets)s
     chain prerouting {
-        type filter hook prerouting priority -150; policy accept;
+        type filter hook prerouting priority -150; policy accept;%(admit)s
         iifname "wan" ct state new drop
-    }
+    }%(inbound)s
     chain forward {
         type filter hook forward priority 0; policy drop;
         iifname "lan" oifname "wan" accept
-        iifname "wan" oifname "lan" ct state established,related accept
+        iifname "wan" oifname "lan" ct state established,related accept%(forward)s
     }
     chain postrouting {
         type nat hook postrouting priority 100; policy accept;
-        oifname "wan" %s
-    }
+        oifname "wan" %(masquerade)s
+    }%(record)s
 }
 """
+FILTER_SETS = """
+    map mappings {
+        type inet_service : ipv4_addr . inet_service
+        flags dynamic, timeout
+        timeout %(timeout)ds
+    }
+    set peers {
+        type ipv4_addr . inet_service
+        flags dynamic, timeout
+        timeout %(timeout)ds
+    }"""
+FILTER_ADMIT = """
+        iifname "wan" ct state new %(admit)s accept"""
+FILTER_INBOUND = """
+    chain inbound {
+        type nat hook prerouting priority -100; policy accept;
+        iifname "wan" dnat ip to udp dport map @mappings
+    }"""
+FILTER_FORWARD = """
+        iifname "wan" oifname "lan" ct status dnat accept"""
+# Priority 200 runs after masquerade (100) has rewritten the source: udp sport is the public
+# port. Only the original direction creates mappings; replies of an admitted flow reuse one.
+FILTER_RECORD = """
+    chain record {
+        type filter hook postrouting priority 200; policy accept;
+        oifname "wan" ct direction original update @mappings \
+            { udp sport : ct original ip saddr . ct original proto-src }
+        oifname "wan" ct direction original update @peers { ip daddr . udp sport }
+    }"""
+
+
+def nat_ruleset(kind):
+    """The nftables ruleset of a NAT router of this kind (a key of NAT_KINDS)."""
+    masquerade, admit = NAT_KINDS[kind]
+    parts = {"masquerade": masquerade, "sets": "", "admit": "", "inbound": "", "forward": "",
+             "record": ""}
+    if admit is not None:
+        parts.update(sets=FILTER_SETS % {"timeout": FILTER_TIMEOUT_S},
+                     admit=FILTER_ADMIT % {"admit": admit}, inbound=FILTER_INBOUND,
+                     forward=FILTER_FORWARD, record=FILTER_RECORD)
+    return NAT_RULESET % parts
 
 
 def _command(argv, stdin_text=None):
@@ -161,7 +221,7 @@ def _probe_availability():
     probe = "sl%s-probe" % _random_tag()
     try:
         _command(["ip", "netns", "add", probe])
-        _command(["ip", "netns", "exec", probe, "nft", "-f", "-"], NAT_RULESET % "masquerade")
+        _command(["ip", "netns", "exec", probe, "nft", "-f", "-"], nat_ruleset("eim-addr"))
     except LabError as exc:
         return False, "cannot build a namespace with an nftables NAT: %s" % exc
     finally:
@@ -461,7 +521,8 @@ class Lab:
 
     def add_nat(self, name, public_ip, kind):
         """A NAT router with public_ip on the public network and a fresh LAN 10.X.0.0/24 behind
-        it; kind is "eim" or "symmetric" (see the module comment)."""
+        it; kind is a key of NAT_KINDS: "eim", "eim-addr", "eim-open" or "symmetric" (see the
+        module comment)."""
         if kind not in NAT_KINDS:
             raise ValueError("NAT kind must be one of %s: %r" % (sorted(NAT_KINDS), kind))
         if self._nats >= MAX_NATS:
@@ -476,7 +537,7 @@ class Lab:
         self._ip(netns, "link", "set", "lan", "up")
         # Forwarding is a per-namespace sysctl: only this router forwards.
         self._run(["ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
-        self._run(["ip", "netns", "exec", netns, "nft", "-f", "-"], NAT_RULESET % NAT_KINDS[kind])
+        self._run(["ip", "netns", "exec", netns, "nft", "-f", "-"], nat_ruleset(kind))
         return nat
 
     def start_stun(self, host, port=STUN_PORT, timeout=10.0):

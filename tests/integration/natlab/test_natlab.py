@@ -297,6 +297,75 @@ class SymmetricNatTest(LabTestCase):
                          % (" ".join(results["a"][1]), " ".join(results["b"][1])))
 
 
+@needs_stun
+class FilteringTest(LabTestCase):
+    """RFC 4787 section 5 filtering of the four NAT kinds, one host on port 40001 behind each."""
+
+    KINDS = ("eim", "eim-addr", "eim-open", "symmetric")
+    LISTEN_S = 1.0
+
+    def reached(self, sender, hosts, local_port):
+        """{kind: True/False}: did datagrams sent from sender:local_port to each NAT's public
+        port 40001 reach the host listening on 40001 behind it? All kinds are probed at once."""
+        listeners = {}
+        for kind, (nat, host) in hosts.items():
+            listeners[kind] = host.popen(
+                probe("listen", "--local-port", "40001", "--timeout", str(self.LISTEN_S)),
+                stdout=subprocess.PIPE, text=True)
+            expect_line(self, listeners[kind], "LISTENING")
+        for nat, _ in hosts.values():
+            sent = sender.run(probe("send", "--to", "%s:40001" % nat.public_ip, "--local-port",
+                                    str(local_port), "--count", "2"),
+                              capture_output=True, text=True)
+            self.assertEqual(sent.stdout.strip(), "SENT 2", sent.stderr)
+        reached = {}
+        for kind, listener in listeners.items():
+            words = listener.communicate(timeout=10)[0].split()
+            if words[:1] == ["RECEIVED"]:
+                self.assertEqual(words[1], "%s:%d" % (sender.ip, local_port), words)
+            else:
+                self.assertEqual(words, ["TIMEOUT"])
+            reached[kind] = words[0] == "RECEIVED"
+        return reached
+
+    def test_only_the_filter_of_each_kind_lets_strangers_in_once_a_mapping_exists(self):
+        stun_host = self.lab.add_public_host("stuna", STUN_A)
+        server = self.lab.start_stun(stun_host)
+        mallory = self.lab.add_public_host("mallory", "198.18.0.66")
+        hosts = {}
+        for index, kind in enumerate(self.KINDS):
+            nat = self.lab.add_nat("nat%d" % index, "198.18.0.%d" % (21 + index), kind)
+            hosts[kind] = (nat, nat.add_host("host%d" % index))
+        # No mapping yet: nothing gets in, whatever the filter.
+        self.assertEqual(self.reached(mallory, hosts, 5000), dict.fromkeys(self.KINDS, False))
+        for kind, (nat, host) in hosts.items():
+            mapped = stun_mappings(self, host, [server], 40001)[server]
+            self.assertEqual(mapped[0], nat.public_ip)
+            if kind != "symmetric":
+                self.assertEqual(mapped[1], 40001, kind)  # the probes above claimed no port
+        # The STUN server's address from another port: address-dependent filtering admits it.
+        self.assertEqual(self.reached(stun_host, hosts, 3479),
+                         {"eim": False, "eim-addr": True, "eim-open": True, "symmetric": False})
+        # A host nobody behind the NATs ever sent to: only endpoint-independent filtering.
+        self.assertEqual(self.reached(mallory, hosts, 5000),
+                         {"eim": False, "eim-addr": False, "eim-open": True, "symmetric": False})
+        # Letting them in moved no mapping.
+        for kind in ("eim-addr", "eim-open"):
+            nat, host = hosts[kind]
+            self.assertEqual(stun_mappings(self, host, [server], 40001)[server],
+                             (nat.public_ip, 40001), kind)
+
+    def test_hole_punch_between_an_open_and_an_address_filtering_nat(self):
+        server = self.lab.start_stun(self.lab.add_public_host("stuna", STUN_A))
+        alice = self.lab.add_nat("nata", NAT_A, "eim-open").add_host("alice")
+        bob = self.lab.add_nat("natb", NAT_B, "eim-addr").add_host("bob")
+        results = hole_punch(self, alice, bob, server, PUNCH_OK_TIMEOUT_S)
+        (public_a, got_a), (public_b, got_b) = results["a"], results["b"]
+        self.assertEqual((public_a, public_b), ((NAT_A, 40001), (NAT_B, 40002)))
+        self.assertEqual(got_a, ["RECEIVED", "%s:%d" % public_b, "b"])
+        self.assertEqual(got_b, ["RECEIVED", "%s:%d" % public_a, "a"])
+
+
 # --- cleanup ------------------------------------------------------------------------------------
 
 def process_alive(pid):
