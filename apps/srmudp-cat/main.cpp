@@ -139,6 +139,7 @@ class App {
         if (state == ConnectionState::established) {
             status("established with " + conn_->remote_address().to_string() +
                    (reason ? " (" + reason.message() + ")" : ""));
+            if (stdin_done_ && !options_.listen) start_linger();
             pump();
         } else if (state == ConnectionState::closed) {
             on_closed(reason);
@@ -187,6 +188,14 @@ class App {
     void on_stdin_end() {
         stdin_done_ = true;
         if (options_.listen) return;  // a listener serves its peer until the peer closes
+        // While still connecting, --connect-timeout governs; the linger starts once connected.
+        if (conn_ && conn_->state() == ConnectionState::established) start_linger();
+        maybe_finish();
+    }
+
+    void start_linger() {
+        if (linger_started_) return;
+        linger_started_ = true;
         linger_timer_.expires_after(options_.linger);
         linger_timer_.async_wait([this](std::error_code e) {
             if (e || stopping_) return;
@@ -194,7 +203,6 @@ class App {
                   "--linger; giving up");
             stop(1);
         });
-        maybe_finish();
     }
 
     void maybe_finish() {
@@ -243,6 +251,7 @@ class App {
     std::size_t failed_ = 0;
     bool stdin_done_ = false;
     bool reader_started_ = false;
+    bool linger_started_ = false;
     bool stopping_ = false;
     int exit_code_ = 0;
 };

@@ -55,7 +55,8 @@ errors to stderr. Both peers must use the same key.
   --local-port PORT       local UDP port (default: any)
   --bind ADDRESS          local address (default 0.0.0.0; "::" for IPv6 and IPv4)
   --connect-timeout SECS  give up connecting after this long (default 30)
-  --linger SECS           after stdin ends, wait this long for acknowledgements (default 60)
+  --linger SECS           after stdin ends (and once connected), wait this long for the peer to
+                          acknowledge everything before giving up (default 60)
   --stun HOST:PORT        first ask this STUN server for our public address and print it
   --stun-timeout SECS     (default 5)
   --binary                stdin is read in chunks of up to 64 KiB sent as binary messages, and
