@@ -84,6 +84,8 @@ struct Scenario {
     // Hosts whose connections must go through reconnecting (and back to established, for
     // Outcome::completes) before the workload completes; every other host's must never.
     std::vector<HostId> reconnecting_hosts;
+    // Other hosts may reconnect too (the delivery checks still apply in full).
+    bool reconnects_allowed = false;
 };
 
 // A scenario of two hosts ("a" listening, "b" connecting) on one symmetric link.
