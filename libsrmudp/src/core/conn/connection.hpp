@@ -189,6 +189,7 @@ class Connection {
     TimePoint handshake_deadline_;                      // connecting: give up
     TimePoint reconnect_deadline_ = kNever;             // reconnecting: give up
     unsigned auth_failures_ = 0;
+    bool wrong_key_pending_ = false;  // wrong key seen; one last initiation, then closed
     SessionId session_id_{};
     std::optional<SessionId> peer_session_id_;
 

@@ -60,9 +60,13 @@ std::size_t Connection::transmit_handshake(TimePoint now, MutableByteView out, P
     }
     if (!datagram || datagram->empty() || out.size() < datagram->size()) return 0;
     std::memcpy(out.data(), datagram->data(), datagram->size());
+    const std::size_t size = datagram->size();
     ++stats_.packets_sent;
-    stats_.datagram_bytes_sent += datagram->size();
-    return datagram->size();
+    stats_.datagram_bytes_sent += size;
+    if (wrong_key_pending_ && datagram == &initiator_->datagram) {
+        enter_closed(make_error_code(error::wrong_key));  // that was the last initiation
+    }
+    return size;
 }
 
 std::size_t Connection::transmit_close(MutableByteView out) {

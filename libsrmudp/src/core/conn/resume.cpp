@@ -272,8 +272,16 @@ void Connection::note_authentication_failure(TimePoint) {
     ++auth_failures_;
     ++stats_.rejected_packets;
     if (state_ == ConnectionState::connecting && config_.wrong_key_failures != 0 &&
-        auth_failures_ >= config_.wrong_key_failures) {
-        enter_closed(make_error_code(error::wrong_key));
+        auth_failures_ >= config_.wrong_key_failures && !wrong_key_pending_) {
+        if (!initiator_) {
+            enter_closed(make_error_code(error::wrong_key));
+            return;
+        }
+        // Send our initiation once more before giving up: a peer doing the same (simultaneous
+        // open with another key) then also collects enough failures to report wrong_key at
+        // once, instead of only at its deadline.
+        wrong_key_pending_ = true;
+        next_initiation_time_ = last_now_;
     }
 }
 
