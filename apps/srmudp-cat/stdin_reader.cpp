@@ -16,13 +16,25 @@ constexpr std::size_t kReadChunk = 64u << 10;
 }  // namespace
 
 StdinReader::StdinReader(bool binary, std::size_t max_message_size, std::function<void()> on_ready)
-    : binary_(binary), max_message_size_(max_message_size), on_ready_(std::move(on_ready)) {}
-
-void StdinReader::start() {
-    std::thread(read_loop, shared_, binary_, max_message_size_, on_ready_).detach();
+    : binary_(binary), max_message_size_(max_message_size) {
+    shared_->on_ready = std::move(on_ready);
 }
 
-void StdinReader::push(Shared& shared, Message message, const std::function<void()>& on_ready) {
+StdinReader::~StdinReader() {
+    std::lock_guard<std::mutex> lock(shared_->notify_mutex);
+    shared_->on_ready = nullptr;
+}
+
+void StdinReader::Shared::notify() {
+    std::lock_guard<std::mutex> lock(notify_mutex);
+    if (on_ready) on_ready();
+}
+
+void StdinReader::start() {
+    std::thread(read_loop, shared_, binary_, max_message_size_).detach();
+}
+
+void StdinReader::push(Shared& shared, Message message) {
     bool was_empty = false;
     {
         std::unique_lock<std::mutex> lock(shared.mutex);
@@ -35,11 +47,10 @@ void StdinReader::push(Shared& shared, Message message, const std::function<void
         shared.queued_bytes += message.data.size();
         shared.queue.push_back(std::move(message));
     }
-    if (was_empty) on_ready();
+    if (was_empty) shared.notify();
 }
 
-void StdinReader::read_loop(std::shared_ptr<Shared> shared, bool binary, std::size_t max_message,
-                            std::function<void()> on_ready) {
+void StdinReader::read_loop(std::shared_ptr<Shared> shared, bool binary, std::size_t max_message) {
     std::vector<std::uint8_t> chunk(kReadChunk);
     Bytes line;
     for (;;) {
@@ -47,31 +58,30 @@ void StdinReader::read_loop(std::shared_ptr<Shared> shared, bool binary, std::si
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         if (binary) {
-            push(*shared, Message{MessageKind::binary, Bytes(chunk.begin(), chunk.begin() + n)},
-                 on_ready);
+            push(*shared, Message{MessageKind::binary, Bytes(chunk.begin(), chunk.begin() + n)});
             continue;
         }
         for (ssize_t i = 0; i < n; ++i) {
             if (chunk[static_cast<std::size_t>(i)] == '\n') {
                 if (!line.empty() && line.back() == '\r') line.pop_back();
-                push(*shared, Message{MessageKind::text, std::move(line)}, on_ready);
+                push(*shared, Message{MessageKind::text, std::move(line)});
                 line.clear();
             } else {
                 line.push_back(chunk[static_cast<std::size_t>(i)]);
                 // A line longer than a message may be travels as several messages.
                 if (line.size() == max_message) {
-                    push(*shared, Message{MessageKind::text, std::move(line)}, on_ready);
+                    push(*shared, Message{MessageKind::text, std::move(line)});
                     line.clear();
                 }
             }
         }
     }
-    if (!line.empty()) push(*shared, Message{MessageKind::text, std::move(line)}, on_ready);
+    if (!line.empty()) push(*shared, Message{MessageKind::text, std::move(line)});
     {
         std::lock_guard<std::mutex> lock(shared->mutex);
         shared->eof = true;
     }
-    on_ready();
+    shared->notify();
 }
 
 std::optional<Message> StdinReader::take(bool& ended) {

@@ -19,6 +19,11 @@ class StdinReader {
     // on_ready is called from the reader thread whenever the queue goes from empty to non-empty
     // or stdin ends; it must only post work to the io_context.
     StdinReader(bool binary, std::size_t max_message_size, std::function<void()> on_ready);
+    // The reader thread may outlive this object (it can be blocked in read()); from here on it
+    // never calls on_ready again.
+    ~StdinReader();
+    StdinReader(const StdinReader&) = delete;
+    StdinReader& operator=(const StdinReader&) = delete;
     void start();
     // Takes the next message, or nullopt if none is waiting. `ended` becomes true once stdin has
     // ended and every message has been taken.
@@ -33,15 +38,16 @@ class StdinReader {
         std::deque<Message> queue;
         std::size_t queued_bytes = 0;
         bool eof = false;
+        std::mutex notify_mutex;  // guards on_ready, which the destructor clears
+        std::function<void()> on_ready;
+        void notify();
     };
-    static void read_loop(std::shared_ptr<Shared> shared, bool binary, std::size_t max_message,
-                          std::function<void()> on_ready);
-    static void push(Shared& shared, Message message, const std::function<void()>& on_ready);
+    static void read_loop(std::shared_ptr<Shared> shared, bool binary, std::size_t max_message);
+    static void push(Shared& shared, Message message);
 
     std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
     bool binary_;
     std::size_t max_message_size_;
-    std::function<void()> on_ready_;
 };
 
 }  // namespace srmudp::cat

@@ -2,7 +2,8 @@
 //
 // Each wake-up (socket readable, socket writable again, timer, or a send()/close() from the
 // application) runs the same step: feed what arrived to the core, send what it wants sent,
-// hand its events to the connections' handlers, and re-arm the timer at its next deadline.
+// hand its events to the connections' handlers, and make sure the timer fires by its next
+// deadline.
 #include "srmudp/endpoint.hpp"
 
 #include <asio/io_context.hpp>
@@ -179,12 +180,12 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
         TimePoint next = core_.next_deadline();
         if (stun_pending_) next = std::min(next, stun_.next_deadline());
         if (next == TimePoint::min()) return;  // blocked on writability; its wake-up follows
-        if (next == armed_) return;
+        // The deadline moves with almost every packet (pacing, ack and loss timers), mostly
+        // later. Re-arming costs a system call (timerfd_settime) and a cancelled handler, so an
+        // armed timer at or before the deadline is kept: it fires early, finds nothing due, and
+        // the step that follows arms the real deadline. Only an earlier deadline re-arms.
+        if (armed_ <= next) return;
         armed_ = next;
-        if (next == kNever) {
-            timer_.cancel();
-            return;
-        }
         timer_.expires_at(std::chrono::steady_clock::time_point(next.time_since_epoch()));
         timer_.async_wait([self = shared_from_this(), next](std::error_code ec) {
             if (ec || self->closed_ || self->armed_ != next) return;

@@ -1,6 +1,7 @@
 #include "asio/udp_batch.hpp"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -11,6 +12,29 @@ namespace srmudp::asio_driver {
 namespace {
 
 constexpr std::uint8_t kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+// One GSO send is one UDP datagram of up to 65535 bytes before the kernel splits it; stay below
+// that with room for the headers. The kernel also caps the segments (64 since Linux 4.18).
+constexpr std::size_t kMaxGsoBytes = 60000;
+constexpr std::size_t kMaxGsoSegments = 64;
+
+// The control message carrying the GSO segment size, aligned as cmsghdr requires.
+union GsoControl {
+    cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(std::uint16_t))];
+};
+
+void set_gso_segment(msghdr& header, GsoControl& control, std::size_t segment_size) {
+    std::memset(&control, 0, sizeof control);
+    header.msg_control = control.bytes;
+    header.msg_controllen = sizeof control.bytes;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&header);
+    cmsg->cmsg_level = SOL_UDP;
+    cmsg->cmsg_type = UDP_SEGMENT;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    const auto size = static_cast<std::uint16_t>(segment_size);
+    std::memcpy(CMSG_DATA(cmsg), &size, sizeof size);
+}
 
 }  // namespace
 
@@ -103,29 +127,76 @@ void UdpBatch::commit(std::size_t size, const PeerAddress& to, bool ipv6_socket)
     ++out_count_;
 }
 
+// How many datagrams from `first` on can share one GSO send: same destination, every one the
+// size of the first except possibly a shorter last one (the kernel's rule for segments). A run
+// needs two datagrams of the same size to start, so a lone larger datagram (a path MTU probe,
+// which the kernel may refuse as a GSO segment) never leads one.
+std::size_t UdpBatch::gso_run_length(std::size_t first) const {
+    const std::size_t segment = out_len_[first];
+    if (segment == 0 || first + 1 >= out_count_ || out_len_[first + 1] != segment) return 1;
+    std::size_t total = segment;
+    std::size_t i = first + 1;
+    while (i < out_count_ && i - first < kMaxGsoSegments && out_len_[i] <= segment &&
+           total + out_len_[i] <= kMaxGsoBytes && out_addr_len_[i] == out_addr_len_[first] &&
+           std::memcmp(&out_addr_[i], &out_addr_[first], out_addr_len_[first]) == 0) {
+        total += out_len_[i];
+        ++i;
+        if (out_len_[i - 1] < segment) break;  // a shorter segment ends the run
+    }
+    return i - first;
+}
+
+// Splits the pending datagrams into sendmmsg entries; returns how many.
+std::size_t UdpBatch::plan_runs(std::array<Run, kBatch>& runs) const {
+    std::size_t n = 0;
+    for (std::size_t i = out_sent_; i < out_count_; i += runs[n++].count) {
+        runs[n] = Run{i, gso_ == Gso::on ? gso_run_length(i) : 1};
+    }
+    return n;
+}
+
 bool UdpBatch::flush(int fd) {
+    if (gso_ == Gso::unknown) {
+        // Kernels before 4.18 ignore the UDP_SEGMENT control message and would send a whole run
+        // as one large datagram; they also lack the socket option, which is the test here.
+        int size = 0;
+        socklen_t len = sizeof size;
+        gso_ = ::getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0 ? Gso::on : Gso::off;
+    }
     while (out_sent_ < out_count_) {
+        std::array<Run, kBatch> runs{};
         std::array<mmsghdr, kBatch> msgs{};
         std::array<iovec, kBatch> iov{};
-        const std::size_t count = out_count_ - out_sent_;
+        std::array<GsoControl, kBatch> control;
+        const std::size_t count = plan_runs(runs);
         for (std::size_t k = 0; k < count; ++k) {
-            const std::size_t i = out_sent_ + k;
-            iov[k].iov_base = out_.data() + i * slot_size_;
-            iov[k].iov_len = out_len_[i];
-            msgs[k].msg_hdr.msg_iov = &iov[k];
-            msgs[k].msg_hdr.msg_iovlen = 1;
-            msgs[k].msg_hdr.msg_name = &out_addr_[i];
-            msgs[k].msg_hdr.msg_namelen = out_addr_len_[i];
+            const Run& run = runs[k];
+            for (std::size_t i = run.first; i < run.first + run.count; ++i) {
+                iov[i].iov_base = out_.data() + i * slot_size_;
+                iov[i].iov_len = out_len_[i];
+            }
+            msghdr& header = msgs[k].msg_hdr;
+            header.msg_iov = &iov[run.first];
+            header.msg_iovlen = run.count;
+            header.msg_name = &out_addr_[run.first];
+            header.msg_namelen = out_addr_len_[run.first];
+            if (run.count > 1) set_gso_segment(header, control[k], out_len_[run.first]);
         }
         const int n = ::sendmmsg(fd, msgs.data(), static_cast<unsigned>(count), MSG_DONTWAIT);
         if (n > 0) {
-            out_sent_ += static_cast<std::size_t>(n);
+            for (int k = 0; k < n; ++k)
+                out_sent_ += runs[static_cast<std::size_t>(k)].count;
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return false;
         if (errno == EINTR) continue;
-        ++send_errors_;  // this datagram cannot go out; drop it and go on with the rest
-        ++out_sent_;
+        if (runs[0].count > 1 && (errno == EINVAL || errno == EIO)) {
+            gso_ = Gso::off;  // no GSO here (old kernel, no checksum offload): send one by one
+            continue;
+        }
+        // These datagrams cannot go out (all to one destination); drop them and go on.
+        send_errors_ += runs[0].count;
+        out_sent_ += runs[0].count;
     }
     out_count_ = 0;
     out_sent_ = 0;

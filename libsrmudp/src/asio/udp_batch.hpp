@@ -1,5 +1,8 @@
 // Batched UDP I/O on a non-blocking socket: recvmmsg/sendmmsg move up to kBatch datagrams per
 // system call (Linux), which is most of what a UDP transport spends its CPU on at high rates.
+// Runs of equal-size datagrams to one destination go out as one UDP GSO send (UDP_SEGMENT,
+// Linux 4.18+): the kernel walks its send path once per run and splits it into datagrams
+// late; where the kernel refuses GSO the batch falls back to one datagram per message.
 #pragma once
 
 #include <sys/socket.h>
@@ -48,6 +51,16 @@ class UdpBatch {
     std::uint64_t send_errors() const { return send_errors_; }
 
   private:
+    // Off if the kernel lacks UDP GSO or refused a GSO send: each datagram then goes alone.
+    enum class Gso : std::uint8_t { unknown, on, off };
+    // Datagrams [first, first + count) as one sendmmsg entry.
+    struct Run {
+        std::size_t first = 0;
+        std::size_t count = 0;
+    };
+    std::size_t gso_run_length(std::size_t first) const;
+    std::size_t plan_runs(std::array<Run, kBatch>& runs) const;
+
     std::size_t slot_size_;
     std::vector<std::uint8_t> in_;
     std::array<sockaddr_storage, kBatch> in_addr_{};
@@ -60,6 +73,7 @@ class UdpBatch {
     std::size_t out_sent_ = 0;
     std::uint64_t truncated_ = 0;
     std::uint64_t send_errors_ = 0;
+    Gso gso_ = Gso::unknown;
 };
 
 }  // namespace srmudp::asio_driver

@@ -6,8 +6,10 @@
 // re-initialise the context with a new IV and direction, which OpenSSL allows without a key.
 #include "core/crypto/aead.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <climits>
 #include <cstring>
@@ -20,14 +22,27 @@ constexpr std::size_t kNonceSize = 12;
 // EVP takes int lengths; anything this large is a caller bug, not a datagram.
 constexpr std::size_t kMaxInput = static_cast<std::size_t>(INT_MAX) - kAeadTagSize;
 
+// Fetched once per algorithm: EVP_chacha20_poly1305() and friends make OpenSSL 3 look the
+// implementation up by name in every context they set up.
 const EVP_CIPHER* cipher_for(AeadAlgorithm algorithm) {
     switch (algorithm) {
-        case AeadAlgorithm::chacha20_poly1305:
-            return EVP_chacha20_poly1305();
-        case AeadAlgorithm::aes256_gcm:
-            return EVP_aes_256_gcm();
+        case AeadAlgorithm::chacha20_poly1305: {
+            static EVP_CIPHER* const cipher =
+                EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+            return cipher;
+        }
+        case AeadAlgorithm::aes256_gcm: {
+            static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+            return cipher;
+        }
     }
     return nullptr;
+}
+
+// The tag as a cipher parameter. Passed directly rather than through EVP_CIPHER_CTX_ctrl, which
+// translates each call into the same parameter after a lookup of its own (per packet).
+OSSL_PARAM tag_param(std::uint8_t* tag) {
+    return OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kAeadTagSize);
 }
 
 void make_nonce(AeadAlgorithm algorithm, std::uint64_t n, std::uint8_t (&iv)[kNonceSize]) {
@@ -90,9 +105,9 @@ bool Aead::seal(std::uint64_t nonce, ByteView ad, ByteView plaintext, std::uint8
         return false;
     }
     int final_len = 0;
-    return EVP_CipherFinal_ex(ctx_, out + len, &final_len) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize),
-                               out + plaintext.size()) == 1;
+    if (EVP_CipherFinal_ex(ctx_, out + len, &final_len) != 1) return false;
+    OSSL_PARAM params[] = {tag_param(out + plaintext.size()), OSSL_PARAM_END};
+    return EVP_CIPHER_CTX_get_params(ctx_, params) == 1;
 }
 
 bool Aead::open(std::uint64_t nonce, ByteView ad, ByteView ciphertext, std::uint8_t* out) {
@@ -104,10 +119,8 @@ bool Aead::open(std::uint64_t nonce, ByteView ad, ByteView ciphertext, std::uint
     // Copied first: with in-place decryption the caller's buffer is being rewritten.
     std::uint8_t tag[kAeadTagSize];
     std::memcpy(tag, ciphertext.data() + body, kAeadTagSize);
-    if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTagSize), tag) !=
-        1) {
-        return false;
-    }
+    OSSL_PARAM params[] = {tag_param(tag), OSSL_PARAM_END};
+    if (EVP_CIPHER_CTX_set_params(ctx_, params) != 1) return false;
     int len = 0;
     bool ok = body == 0 ||
               EVP_CipherUpdate(ctx_, out, &len, ciphertext.data(), static_cast<int>(body)) == 1;

@@ -30,25 +30,44 @@ void require(int ok) {
     if (ok != 1) openssl_broken();
 }
 
-// Fetched once: looking the implementation up again for every MAC would dominate its cost.
-EVP_MAC* hmac_algorithm() {
-    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    if (mac == nullptr) openssl_broken();
-    return mac;
+// A null key pointer means "keep the previous key" to OpenSSL, so an empty key needs a valid
+// pointer.
+const std::uint8_t* key_pointer(ByteView key) {
+    static const std::uint8_t no_key = 0;
+    return key.empty() ? &no_key : key.data();
+}
+
+// Fetched once: looking an implementation up again for every hash would dominate its cost.
+const EVP_MD* sha256_algorithm() {
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (md == nullptr) openssl_broken();
+    return md;
+}
+
+// An HMAC-SHA256 context set up once (with an empty key) and never used itself: each MAC
+// starts from a copy of it, which shares the fetched HMAC and SHA-256 implementations instead
+// of fetching them by name again. Only read after its construction, so copies may be taken
+// from several threads.
+const EVP_MAC_CTX* hmac_template() {
+    static EVP_MAC_CTX* const ctx = [] {
+        EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+        EVP_MAC_CTX* c = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+        EVP_MAC_free(mac);  // the context holds its own reference
+        if (c == nullptr) openssl_broken();
+        char digest[] = "SHA256";
+        const OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+        require(EVP_MAC_init(c, key_pointer(ByteView()), 0, params));
+        return c;
+    }();
+    return ctx;
 }
 
 // HMAC-SHA256 over the concatenation a || b.
 Hash hmac_parts(ByteView key, ByteView a, ByteView b = {}) {
-    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(hmac_algorithm()));
+    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_dup(hmac_template()));
     if (!ctx) openssl_broken();
-    char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                                 OSSL_PARAM_END};
-    // A null key pointer means "keep the previous key" to OpenSSL, so an empty key needs a
-    // valid pointer.
-    static const std::uint8_t no_key = 0;
-    const std::uint8_t* key_data = key.empty() ? &no_key : key.data();
-    require(EVP_MAC_init(ctx.get(), key_data, key.size(), params));
+    require(EVP_MAC_init(ctx.get(), key_pointer(key), key.size(), nullptr));
     for (ByteView part : {a, b}) {
         if (!part.empty()) require(EVP_MAC_update(ctx.get(), part.data(), part.size()));
     }
@@ -88,7 +107,7 @@ Hash sha256(ByteView data) {
 Hash sha256(ByteView a, ByteView b) {
     std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
     if (!ctx) openssl_broken();
-    require(EVP_DigestInit_ex2(ctx.get(), EVP_sha256(), nullptr));
+    require(EVP_DigestInit_ex2(ctx.get(), sha256_algorithm(), nullptr));
     if (!a.empty()) require(EVP_DigestUpdate(ctx.get(), a.data(), a.size()));
     if (!b.empty()) require(EVP_DigestUpdate(ctx.get(), b.data(), b.size()));
     Hash out;

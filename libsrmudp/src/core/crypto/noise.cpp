@@ -123,12 +123,11 @@ std::error_code NoiseHandshake::read_initiation(ByteView message, Bytes& payload
     if (std::error_code ec = decrypt_and_hash(message.subspan(kX25519KeySize), payload_out)) {
         return ec;
     }
-    // Our response computes DH(e, re). NNpsk2's first message is not yet bound to the psk, so
-    // anyone can send a low-order re; reject it now rather than fail while responding.
-    X25519Key probe;
-    const bool usable = x25519(e_.private_key, re_, probe);
-    OPENSSL_cleanse(probe.data(), probe.size());
-    return usable ? std::error_code() : make_error_code(error::authentication_failed);
+    // Our response needs DH(e, re). NNpsk2's first message is not yet bound to the psk, so
+    // anyone can send a low-order re; reject it now rather than fail while responding. The
+    // result is kept for the response, so the agreement is computed once.
+    ee_ready_ = x25519(e_, re_, ee_);
+    return ee_ready_ ? std::error_code() : make_error_code(error::authentication_failed);
 }
 
 bool NoiseHandshake::write_response(ByteView payload, Bytes& out) {
@@ -160,10 +159,10 @@ void NoiseHandshake::read_e(ByteView message) {
 }
 
 bool NoiseHandshake::mix_dh_ee() {
-    X25519Key shared;
-    if (!x25519(e_.private_key, re_, shared)) return false;
-    mix_key(view(shared));
-    OPENSSL_cleanse(shared.data(), shared.size());
+    if (!ee_ready_ && !x25519(e_, re_, ee_)) return false;
+    mix_key(view(ee_));
+    OPENSSL_cleanse(ee_.data(), ee_.size());
+    ee_ready_ = false;
     return true;
 }
 
@@ -215,7 +214,8 @@ void NoiseHandshake::advance() {
     step_ = Step::complete;
     // Only ck and h are needed for Split(); dropping the ephemeral now is what gives forward
     // secrecy even while this object lives on.
-    OPENSSL_cleanse(e_.private_key.data(), e_.private_key.size());
+    e_.wipe_private();
+    OPENSSL_cleanse(ee_.data(), ee_.size());
     OPENSSL_cleanse(psk_.data(), psk_.size());
     OPENSSL_cleanse(k_.data(), k_.size());
 }
@@ -227,7 +227,9 @@ std::error_code NoiseHandshake::fail(std::error_code code) {
 }
 
 void NoiseHandshake::wipe_secrets() {
-    OPENSSL_cleanse(e_.private_key.data(), e_.private_key.size());
+    e_.wipe_private();
+    OPENSSL_cleanse(ee_.data(), ee_.size());
+    ee_ready_ = false;
     OPENSSL_cleanse(psk_.data(), psk_.size());
     OPENSSL_cleanse(ck_.data(), ck_.size());
     OPENSSL_cleanse(k_.data(), k_.size());

@@ -112,6 +112,8 @@ class NoiseHandshake {
     Psk psk_;
     X25519KeyPair e_;
     X25519Key re_{};
+    X25519Key ee_{};  // DH(e, re), computed once the peer's e is known; wiped once mixed
+    bool ee_ready_ = false;
     Hash ck_{};
     Hash h_{};
     AeadKey k_{};

@@ -1,18 +1,38 @@
 // X25519 Diffie-Hellman (RFC 7748) on raw 32-byte keys, through OpenSSL's EVP_PKEY interface.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <array>
 #include <cstdint>
+#include <memory>
 
 namespace srmudp::crypto {
 
 inline constexpr std::size_t kX25519KeySize = 32;
 using X25519Key = std::array<std::uint8_t, kX25519KeySize>;
 
+// Frees an EVP_PKEY (OpenSSL wipes the private key it holds).
+struct X25519PkeyFree {
+    void operator()(EVP_PKEY* key) const;
+};
+
+// A key pair. Move-only: it owns OpenSSL's form of the private key.
 struct X25519KeyPair {
     X25519Key private_key{};
     X25519Key public_key{};
-    ~X25519KeyPair();  // wipes private_key
+    // private_key as OpenSSL holds it, set by x25519_keypair(): agreements use it instead of
+    // importing private_key again, because OpenSSL derives the public key on every import (one
+    // scalar multiplication, as costly as the agreement itself).
+    std::unique_ptr<EVP_PKEY, X25519PkeyFree> pkey;
+
+    X25519KeyPair() = default;
+    X25519KeyPair(X25519KeyPair&&) = default;
+    X25519KeyPair& operator=(X25519KeyPair&&) = default;
+    ~X25519KeyPair();  // wipes private_key (OpenSSL wipes its copy when pkey is freed)
+
+    // Wipes private_key and frees pkey; public_key stays.
+    void wipe_private();
 };
 
 // Derives the public key of a raw 32-byte private key (any 32 bytes are a valid private key;
@@ -23,5 +43,9 @@ bool x25519_keypair(const X25519Key& private_key, X25519KeyPair& out);
 // or the result is all zero (the peer sent a low-order point, RFC 7748 section 6.1); shared is
 // then wiped.
 bool x25519(const X25519Key& private_key, const X25519Key& peer_public, X25519Key& shared);
+
+// The same with a key pair from x25519_keypair(): one scalar multiplication instead of two.
+// Also false (shared wiped) if own holds no private key (never set up, or wiped).
+bool x25519(const X25519KeyPair& own, const X25519Key& peer_public, X25519Key& shared);
 
 }  // namespace srmudp::crypto

@@ -41,9 +41,12 @@ std::error_code SendStream::push(MessageKind kind, ByteView data, MessageId& id)
     Record record;
     record.id = next_id_++;
     record.start = next_offset_;
-    record.bytes.resize(record_size);
-    encode_record_header(RecordHeader{kind, data.size()}, MutableByteView(record.bytes));
-    if (!data.empty()) std::memcpy(record.bytes.data() + header_size, data.data(), data.size());
+    // Each message byte is written once: no zero-fill of the buffer before the copy.
+    std::uint8_t header[kMaxRecordHeaderSize];
+    encode_record_header(RecordHeader{kind, data.size()}, MutableByteView(header, header_size));
+    record.bytes.reserve(record_size);
+    record.bytes.assign(header, header + header_size);
+    record.bytes.insert(record.bytes.end(), data.begin(), data.end());
     next_offset_ += record_size;
     buffered_bytes_ += record_size;
     id = record.id;
