@@ -180,6 +180,10 @@ class App {
                 reader_.put_back(std::move(*message));
                 return;  // on_writable calls pump() again
             }
+            if (ec == error::connection_closed) {
+                reader_.put_back(std::move(*message));
+                return;  // the connection ended; its closed event (with the reason) follows
+            }
             if (ec) return error("send failed: " + ec.message()), stop(1);
             undelivered_.insert(id);
         }
