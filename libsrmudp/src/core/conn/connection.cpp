@@ -19,34 +19,25 @@ std::size_t max_transmit_size(const Config& config) {
 }
 
 Connection::Connection(const ConnectionSetup& setup, TimePoint now, TimePoint deadline)
-    : config_(*setup.config),
-      random_(*setup.random),
-      remote_(setup.remote),
-      psk_(setup.psk),
-      local_cid_(setup.local_cid),
-      initiation_interval_(config_.handshake_retransmit_initial),
-      handshake_deadline_(deadline),
-      send_stream_(config_.max_message_size, config_.send_buffer_limit),
-      recv_stream_(config_.max_message_size, config_.receive_window),
-      pmtu_(std::max(config_.max_datagram_size, kInitiationSize), config_.max_probe_datagram_size,
-            config_.pmtu_probing),
-      last_now_(now),
-      last_received_(now),
-      last_ack_eliciting_sent_(now),
-      plaintext_(max_transmit_size(config_)) {
-    random_.fill(MutableByteView(session_id_.data(), session_id_.size()));
+    : Connection(setup, now, deadline, false) {
     start_initiation(now);
 }
 
 Connection::Connection(const ConnectionSetup& setup, TimePoint now, ConsumedInitiation&& initiation)
+    : Connection(setup, now, now + setup.config->handshake_timeout, true) {
+    answer_initiation(now, setup.remote, std::move(initiation));
+}
+
+Connection::Connection(const ConnectionSetup& setup, TimePoint now, TimePoint handshake_deadline,
+                       bool accepted_by_listener)
     : config_(*setup.config),
       random_(*setup.random),
       remote_(setup.remote),
       psk_(setup.psk),
       local_cid_(setup.local_cid),
-      accepted_by_listener_(true),
+      accepted_by_listener_(accepted_by_listener),
       initiation_interval_(config_.handshake_retransmit_initial),
-      handshake_deadline_(now + config_.handshake_timeout),
+      handshake_deadline_(handshake_deadline),
       send_stream_(config_.max_message_size, config_.send_buffer_limit),
       recv_stream_(config_.max_message_size, config_.receive_window),
       pmtu_(std::max(config_.max_datagram_size, kInitiationSize), config_.max_probe_datagram_size,
@@ -56,7 +47,6 @@ Connection::Connection(const ConnectionSetup& setup, TimePoint now, ConsumedInit
       last_ack_eliciting_sent_(now),
       plaintext_(max_transmit_size(config_)) {
     random_.fill(MutableByteView(session_id_.data(), session_id_.size()));
-    answer_initiation(now, setup.remote, std::move(initiation));
 }
 
 Connection::~Connection() {

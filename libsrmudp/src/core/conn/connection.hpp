@@ -101,6 +101,9 @@ class Connection {
     bool uses_psk(const crypto::Psk& psk) const;
 
   private:
+    // What both public constructors share.
+    Connection(const ConnectionSetup& setup, TimePoint now, TimePoint handshake_deadline,
+               bool accepted_by_listener);
     // handshakes, reconnect and resume (resume.cpp)
     HandshakePayload local_payload() const;
     void start_initiation(TimePoint now);
