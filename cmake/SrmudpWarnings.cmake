@@ -13,4 +13,3 @@ endif()
 # for everything else.
 add_library(srmudp_asio_user INTERFACE)
 target_compile_options(srmudp_asio_user INTERFACE -Wno-null-dereference)
-target_compile_definitions(srmudp_asio_user INTERFACE ASIO_NO_DEPRECATED)

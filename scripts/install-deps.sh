@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev   # libFuzzer targets (the "fuzz" preset)
   python3
   coturn iproute2 nftables procps   # integration tests: STUN server, NAT lab from namespaces
+  python3-websockets                # integration tests: a WebSocket client we did not write
 )
 
 missing=()
