@@ -164,7 +164,7 @@ TEST_CASE("scenario: an outage in one direction times out one side only", "[scen
     CHECK(failed_messages(r) == 0);
 }
 
-TEST_CASE("scenario: a restarted peer is detected, undelivered messages fail, new ones flow",
+TEST_CASE("scenario: a restarted peer is detected - undelivered messages fail - new ones flow",
           "[scenario][restart]") {
     for (const char* name : {"peer-restart", "peer-restart-late"}) {
         const Scenario s = named(name);
@@ -188,7 +188,7 @@ TEST_CASE("scenario: a restarted peer is detected, undelivered messages fail, ne
     }
 }
 
-TEST_CASE("scenario: a NAT rebinding is followed after path validation, nothing lost",
+TEST_CASE("scenario: a NAT rebinding is followed after path validation - nothing lost",
           "[scenario][migration]") {
     const Scenario s = named("migration");
     REQUIRE(s.rebind);

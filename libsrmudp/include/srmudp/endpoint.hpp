@@ -82,6 +82,16 @@ class Connection {
     // error::closed_locally.
     void close(std::uint64_t code = 0, std::string_view reason = {});
 
+    // Backpressure: after pause_receiving(), on_message is not called until resume_receiving(),
+    // and once the receive window (Config::receive_window) is used up the peer's sender stops
+    // (its send() eventually fails with error::send_buffer_full). Memory held stays bounded by
+    // receive_window + max_message_size. Resuming delivers the held messages in order (from the
+    // io_context, not from inside resume_receiving()). If the connection ends while paused, the
+    // held messages are delivered before on_state(closed). Held messages are acknowledged: the
+    // peer's on_delivered covers them before on_message runs here. Both do nothing once closed.
+    void pause_receiving();
+    void resume_receiving();
+
     ConnectionState state() const;
     ConnectionStats stats() const;
     PeerAddress remote_address() const;

@@ -101,6 +101,14 @@ class EndpointCore {
     void close(ConnectionHandle handle, TimePoint now, std::uint64_t code = 0,
                std::string_view reason = {});
 
+    // Backpressure towards a slow application: while paused, complete messages are kept instead
+    // of becoming MessageReceived events and their flow control credit is withheld, so the
+    // peer's sender stops once receive_window is used (memory held stays bounded by
+    // receive_window + max_message_size). Resuming reports them in order and returns the credit
+    // (MAX_DATA). Events already queued are not withdrawn; a connection that ends reports what
+    // it holds before its closed event. Unknown handles are ignored.
+    void set_receive_paused(ConnectionHandle handle, bool paused);
+
     ConnectionState state(ConnectionHandle handle) const;  // closed for unknown handles
     ConnectionStats stats(ConnectionHandle handle) const;
     EndpointStats stats() const;

@@ -12,6 +12,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <deque>
 #include <unordered_map>
 #include <variant>
 
@@ -45,6 +46,19 @@ class Connection::Impl {
     ConnectionHandlers handlers_;
     ConnectionState last_state_ = ConnectionState::connecting;
     ConnectionStats final_stats_{};
+    // Receive pause: messages the core reported before it was paused wait here. Bounded: the
+    // core reports no more while paused.
+    bool receive_paused_ = false;
+    std::deque<Message> held_;
+
+    // Hands held messages to on_message until empty or paused again (a handler may pause).
+    void release_held() {
+        while (!receive_paused_ && !held_.empty()) {
+            Message m = std::move(held_.front());
+            held_.pop_front();
+            if (handlers_.on_message) handlers_.on_message(std::move(m));
+        }
+    }
 };
 
 class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
@@ -150,7 +164,8 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
 
     // Events go to the application before anything is sent: an ACK leaves only after the
     // messages it acknowledges were handed over, so "delivered" at the peer never covers a
-    // message this process received but had not yet passed on.
+    // message this process received but had not yet passed on (except what a receive pause
+    // holds: those messages are acknowledged while held).
     void step() {
         dispatch_events();
         finish_stun();
@@ -224,6 +239,9 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
             if (c.handlers_.on_state) c.handlers_.on_state(e.state, e.reason);
             return;
         }
+        // Nothing can be held back any more: what the connection received goes out first.
+        c.receive_paused_ = false;
+        c.release_held();
         c.final_stats_ = core_.stats(h);
         connections_.erase(h);
         // Nothing follows `closed`: release the handlers (and whatever they captured, which
@@ -233,6 +251,11 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
         if (last.on_state) last.on_state(e.state, e.reason);
     }
     void deliver_event(ConnectionHandle, Connection::Impl& c, MessageReceived& e) {
+        c.release_held();  // older messages first
+        if (c.receive_paused_ || !c.held_.empty()) {
+            c.held_.push_back(std::move(e.message));
+            return;
+        }
         if (c.handlers_.on_message) c.handlers_.on_message(std::move(e.message));
     }
     void deliver_event(ConnectionHandle, Connection::Impl& c, MessageDelivered& e) {
@@ -408,6 +431,23 @@ void Connection::close(std::uint64_t code, std::string_view reason) {
     auto endpoint = impl_->endpoint_.lock();
     if (!endpoint || endpoint->closed_) return;
     endpoint->core_.close(impl_->handle_, now_time(), code, reason);
+    endpoint->schedule_step();
+}
+
+void Connection::pause_receiving() {
+    auto endpoint = impl_->endpoint_.lock();
+    if (!endpoint || endpoint->closed_ || impl_->last_state_ == ConnectionState::closed) return;
+    impl_->receive_paused_ = true;
+    endpoint->core_.set_receive_paused(impl_->handle_, true);
+}
+
+void Connection::resume_receiving() {
+    auto endpoint = impl_->endpoint_.lock();
+    if (!endpoint || endpoint->closed_ || impl_->last_state_ == ConnectionState::closed) return;
+    impl_->receive_paused_ = false;
+    endpoint->core_.set_receive_paused(impl_->handle_, false);
+    // Not from here: the caller may be inside a handler of this connection.
+    asio::post(endpoint->io_, [impl = impl_] { impl->release_held(); });
     endpoint->schedule_step();
 }
 

@@ -112,7 +112,7 @@ TEST_CASE("a dual-stack endpoint talks to an IPv4-only endpoint") {
     exchange_both_ways("::", "127.0.0.1", "127.0.0.1", "127.0.0.1");
 }
 
-TEST_CASE("listen accepts a peer; the accepted connection gets handlers in on_accept") {
+TEST_CASE("listen accepts a peer and the accepted connection gets handlers in on_accept") {
     asio::io_context io;
     auto server = open_on(io, "127.0.0.1");
     auto client = open_on(io, "127.0.0.1");
@@ -161,7 +161,7 @@ TEST_CASE("a wrong key is reported as wrong_key and never established") {
     CHECK(rb.reasons.back() == error::wrong_key);
 }
 
-TEST_CASE("backpressure: a full send buffer refuses, then on_writable lets the rest through") {
+TEST_CASE("backpressure: a full send buffer refuses - then on_writable lets the rest through") {
     asio::io_context io;
     EndpointOptions o;
     o.bind_address = "127.0.0.1";
@@ -206,7 +206,7 @@ TEST_CASE("backpressure: a full send buffer refuses, then on_writable lets the r
         CHECK(m.data == chunk);
 }
 
-TEST_CASE("discover_public_address uses the endpoint's own socket, beside a live connection") {
+TEST_CASE("discover_public_address uses the endpoint's own socket - beside a live connection") {
     asio::io_context io;
     auto a = open_on(io, "127.0.0.1");
     auto b = open_on(io, "127.0.0.1");
@@ -272,7 +272,7 @@ TEST_CASE("discover_public_address times out when nobody answers") {
     CHECK(result == std::errc::timed_out);
 }
 
-TEST_CASE("open refuses a bind address that is not an IP literal, and a port in use") {
+TEST_CASE("open refuses a bind address that is not an IP literal - and a port in use") {
     asio::io_context io;
     EndpointOptions o;
     o.bind_address = "localhost";
@@ -284,4 +284,57 @@ TEST_CASE("open refuses a bind address that is not an IP literal, and a port in 
     o.port = first->local_address().port;
     CHECK_FALSE(Endpoint::open(io, o, ec));
     CHECK(ec == std::errc::address_in_use);
+}
+
+TEST_CASE("pause_receiving stops the sender by flow control - resume_receiving delivers in order") {
+    asio::io_context io;
+    EndpointOptions o;
+    o.bind_address = "127.0.0.1";
+    o.config.receive_window = 64 * 1024;
+    o.config.send_buffer_limit = 256 * 1024;
+    std::error_code ec;
+    auto a = Endpoint::open(io, o, ec);
+    auto b = Endpoint::open(io, o, ec);
+    REQUIRE(a);
+    REQUIRE(b);
+    Recorder ra, rb;
+    auto ca = a->connect(b->local_address(), "pause key", ec);
+    auto cb = b->connect(a->local_address(), "pause key", ec);
+    REQUIRE(ca);
+    REQUIRE(cb);
+    ca->set_handlers(ra.handlers());
+    cb->set_handlers(rb.handlers());
+    REQUIRE(run_until(io, [&] { return rb.reached(ConnectionState::established); }));
+    cb->pause_receiving();
+    std::uint32_t next = 0;
+    const auto fill = [&] {
+        for (;;) {
+            Bytes m(8 * 1024, 0);
+            for (std::size_t k = 0; k < 4; ++k)
+                m[k] = static_cast<std::uint8_t>(next >> (8 * k));
+            MessageId id = 0;
+            if (ca->send(MessageKind::binary, ByteView(m), id) == error::send_buffer_full) return;
+            ++next;
+        }
+    };
+    fill();
+    run_until(
+        io, [] { return false; }, std::chrono::milliseconds(500));
+    fill();
+    const std::size_t buffered = ca->buffered_amount();
+    run_until(
+        io, [] { return false; }, std::chrono::milliseconds(500));
+    CHECK(rb.messages.empty());
+    CHECK(ca->buffered_amount() == buffered);  // stuck: flow control, not the network
+    CHECK(ca->stats().stream_bytes_sent <= o.config.receive_window + 8 * 1024 + 16);
+
+    cb->resume_receiving();
+    REQUIRE(
+        run_until(io, [&] { return rb.messages.size() == next && ra.delivered.size() == next; }));
+    for (std::uint32_t i = 0; i < rb.messages.size(); ++i) {
+        std::uint32_t seq = 0;
+        for (std::size_t k = 0; k < 4; ++k)
+            seq |= static_cast<std::uint32_t>(rb.messages[i].data[k]) << (8 * k);
+        REQUIRE(seq == i);
+    }
 }

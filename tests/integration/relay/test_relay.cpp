@@ -379,7 +379,7 @@ TEST_CASE("relay answers A at its latest address and drops strangers on the forw
     CHECK(counter(relay.stats(), "", "foreign_dropped") == 1);
 }
 
-TEST_CASE("relay drops 30% of 2000 datagrams, the same ones for the same seed") {
+TEST_CASE("relay drops 30% of 2000 datagrams - the same ones for the same seed") {
     UdpSocket a, b;
     std::vector<std::vector<std::uint32_t>> runs;
     for (const char* seed : {"7", "7", "8"}) {
@@ -397,7 +397,7 @@ TEST_CASE("relay drops 30% of 2000 datagrams, the same ones for the same seed") 
     CHECK(runs[0] != runs[2]);
 }
 
-TEST_CASE("relay blackout drops everything both ways, then traffic flows again") {
+TEST_CASE("relay blackout drops everything both ways - then traffic flows again") {
     UdpSocket a, b;
     Relay relay(args_for(b));
     check_round_trip(relay, a, b, pattern(8, 1));
@@ -422,7 +422,7 @@ TEST_CASE("relay blackout drops everything both ways, then traffic flows again")
     CHECK(relay.command("blackout x").rfind("error", 0) == 0);
 }
 
-TEST_CASE("relay delays each datagram at least the set delay, changeable live") {
+TEST_CASE("relay delays each datagram at least the set delay - changeable live") {
     UdpSocket a, b;
     Relay relay(args_for(b, {"--delay", "150"}));
     const auto one_way = [&](const UdpSocket& from, const Endpoint& to, const UdpSocket& at) {
@@ -543,7 +543,7 @@ TEST_CASE("relay control commands answer ok or error") {
     CHECK(relay.process().wait_exit() == 0);
 }
 
-TEST_CASE("relay exits cleanly on EOF, SIGTERM and SIGINT") {
+TEST_CASE("relay exits cleanly on EOF - SIGTERM and SIGINT") {
     UdpSocket b;
     {
         Relay relay(args_for(b));

@@ -56,7 +56,7 @@ TEST_CASE("is_loopback admits only 127.0.0.0/8 and ::1") {
     CHECK_FALSE(is_loopback(Endpoint{}));
 }
 
-TEST_CASE("same_endpoint compares family, address and port") {
+TEST_CASE("same_endpoint compares family - address and port") {
     const auto a = *parse_endpoint("127.0.0.1:5000");
     CHECK(same_endpoint(a, *parse_endpoint("127.0.0.1:5000")));
     CHECK_FALSE(same_endpoint(a, *parse_endpoint("127.0.0.1:5001")));
@@ -127,7 +127,7 @@ TEST_CASE("parse_options defaults the forward socket to the target's family") {
     CHECK(format_endpoint(result.options.forward_bind) == "[::1]:0");
 }
 
-TEST_CASE("parse_options refuses non-loopback addresses, naming the option") {
+TEST_CASE("parse_options refuses non-loopback addresses - naming the option") {
     const std::vector<std::vector<std::string>> cases = {
         {"--listen", "0.0.0.0:0", "--target", "127.0.0.1:9"},
         {"--listen", "127.0.0.1:0", "--target", "192.0.2.1:9"},

@@ -47,7 +47,7 @@ TEST_CASE("a fresh pacer allows a burst of ten datagrams", "[pacer]") {
     CHECK(pacer.next_send_time(T, 1200, kCwnd, kSrtt) == T + 8ms);
 }
 
-TEST_CASE("after the burst, packets are spaced at the pacing rate", "[pacer]") {
+TEST_CASE("after the burst - packets are spaced at the pacing rate", "[pacer]") {
     Pacer pacer(1200);
     TimePoint now = send_paced(pacer, T, 10);
     CHECK(now == T);

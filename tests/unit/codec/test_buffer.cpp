@@ -60,7 +60,7 @@ TEST_CASE("Reader refuses reads past the end and consumes nothing", "[buffer]") 
     CHECK(r.empty());
 }
 
-TEST_CASE("Reader views bytes without copying, skips and exposes the rest", "[buffer]") {
+TEST_CASE("Reader views bytes without copying - skips and exposes the rest", "[buffer]") {
     const std::uint8_t in[] = {1, 2, 3, 4, 5, 6};
     Reader r{ByteView(in)};
     ByteView bytes;

@@ -139,7 +139,7 @@ TEST_CASE("first byte: only 0x81..0x83 and 0x87 are valid", "[packet]") {
     }
 }
 
-TEST_CASE("another version is reported as unsupported, even when short", "[packet]") {
+TEST_CASE("another version is reported as unsupported - even when short", "[packet]") {
     for (std::uint8_t version : {std::uint8_t{0}, std::uint8_t{2}, std::uint8_t{0xff}}) {
         auto bytes = encode(data(1, 2, false));
         bytes[1] = version;

@@ -59,7 +59,7 @@ struct Pair {
 
 }  // namespace
 
-TEST_CASE("path: a NAT rebinding is validated and followed, nothing lost", "[path]") {
+TEST_CASE("path: a NAT rebinding is validated and followed - nothing lost", "[path]") {
     Pair p;
     for (int i = 0; i < 5; ++i)
         p.send_both(3000);
@@ -88,7 +88,7 @@ TEST_CASE("path: a NAT rebinding is validated and followed, nothing lost", "[pat
     CHECK(events_of<MessageDelivered>(p.net.events(kB)).size() == 10);
 }
 
-TEST_CASE("path: a packet relayed from a forged address gets a bounded challenge, no move",
+TEST_CASE("path: a packet relayed from a forged address gets a bounded challenge - no move",
           "[path]") {
     Pair p;
     // An on-path attacker takes one of b's packets off the wire (and holds the ones after it)

@@ -110,7 +110,7 @@ TEST_CASE("a wrong key never establishes and is reported as wrong_key") {
     CHECK(events_of<MessageReceived>(net.events(kB)).empty());
 }
 
-TEST_CASE("a listener with another key stays silent; the initiator times out") {
+TEST_CASE("a listener with another key stays silent - the initiator times out") {
     Harness net;
     auto& server = net.add(kA, {}, 1);
     auto& client = net.add(kB, {}, 2);

@@ -42,7 +42,7 @@ std::error_code open(PacketProtection& p, const Bytes& datagram, std::string* te
 
 }  // namespace
 
-TEST_CASE("packets open in the other direction only, once") {
+TEST_CASE("packets open in the other direction only - once") {
     const auto keys = test_keys();
     PacketProtection initiator(keys, true, 1000);
     PacketProtection responder(keys, false, 1000);
@@ -71,7 +71,7 @@ TEST_CASE("tampering with header or body is detected") {
     CHECK_FALSE(open(responder, p.datagram));  // the original still opens afterwards
 }
 
-TEST_CASE("reordered packets within the window open; old ones are replays") {
+TEST_CASE("reordered packets within the window open - old ones are replays") {
     const auto keys = test_keys();
     PacketProtection tx(keys, true, 1u << 20);
     PacketProtection rx(keys, false, 1u << 20);

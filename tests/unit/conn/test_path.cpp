@@ -85,7 +85,7 @@ TEST_CASE("path: a newer packet from a third address replaces the candidate", "[
     CHECK_FALSE(path.on_response(kNew, first));
 }
 
-TEST_CASE("path: unanswered challenges are repeated with backoff, then given up", "[path]") {
+TEST_CASE("path: unanswered challenges are repeated with backoff - then given up", "[path]") {
     SeededRandom random(7);
     PathValidator path;
     path.on_packet_from(kNew, 1000, true, random);

@@ -155,7 +155,7 @@ TEST_CASE("resume: a partition longer than the idle timeout reconnects and resum
     CHECK(p.b.stats(p.hb).reconnects == 1);
 }
 
-TEST_CASE("resume: a listener-accepted connection reconnects too, to the same handle",
+TEST_CASE("resume: a listener-accepted connection reconnects too - to the same handle",
           "[resume][listen]") {
     Pair p(fast_config(), true);
     bool cut = true;
@@ -209,7 +209,8 @@ TEST_CASE("resume: close() while reconnecting closes at once", "[resume]") {
     CHECK(p.a.stats().connections == 0);
 }
 
-TEST_CASE("resume: when only one side times out, the other answers while established", "[resume]") {
+TEST_CASE("resume: when only one side times out - the other answers while established",
+          "[resume]") {
     Pair p;
     // Only b -> a keeps working: b hears nothing and times out, a keeps hearing b's pings.
     bool cut = true;
@@ -348,7 +349,7 @@ TEST_CASE("resume: an initiation reflected back at its sender is not answered",
     CHECK(a.state(ha) == ConnectionState::connecting);
 }
 
-TEST_CASE("resume: a restarted peer is detected; undelivered messages fail, ids continue",
+TEST_CASE("resume: a restarted peer is detected - undelivered messages fail - ids continue",
           "[resume][restart]") {
     Config c = fast_config();
     c.idle_timeout = seconds(30);  // a stays established while b is gone

@@ -115,7 +115,7 @@ TEST_CASE("AES-256-GCM known answers with the all-zero nonce", "[aead]") {
     CHECK(to_hex(sealed) == "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919");
 }
 
-TEST_CASE("the nonce layout is 4 zero bytes then n, LE for ChaChaPoly and BE for AESGCM",
+TEST_CASE("the nonce layout is 4 zero bytes then n - LE for ChaChaPoly and BE for AESGCM",
           "[aead]") {
     const AeadKey key = test_key(0x40);
     const Bytes ad = pattern(13), plaintext = pattern(50);
@@ -155,7 +155,7 @@ TEST_CASE("seal then open round-trips for both algorithms and many sizes", "[aea
     }
 }
 
-TEST_CASE("one Aead seals and opens alternately, and a second instance agrees", "[aead]") {
+TEST_CASE("one Aead seals and opens alternately - and a second instance agrees", "[aead]") {
     for (AeadAlgorithm alg : kBoth) {
         Aead a(alg, test_key(9)), b(alg, test_key(9));
         for (std::uint64_t n = 0; n < 20; ++n) {
@@ -171,7 +171,7 @@ TEST_CASE("one Aead seals and opens alternately, and a second instance agrees", 
     }
 }
 
-TEST_CASE("open rejects any flipped bit in ciphertext, tag or ad, and a wrong nonce or key",
+TEST_CASE("open rejects any flipped bit in ciphertext - tag or ad - and a wrong nonce or key",
           "[aead]") {
     for (AeadAlgorithm alg : kBoth) {
         Aead aead(alg, test_key(3));
@@ -227,7 +227,7 @@ TEST_CASE("seal and open work in place", "[aead]") {
     }
 }
 
-TEST_CASE("open needs at least a tag; a bare tag is an empty message", "[aead]") {
+TEST_CASE("open needs at least a tag - a bare tag is an empty message", "[aead]") {
     for (AeadAlgorithm alg : kBoth) {
         Aead aead(alg, test_key(5));
         std::uint8_t tag[kAeadTagSize];
@@ -240,7 +240,7 @@ TEST_CASE("open needs at least a tag; a bare tag is an empty message", "[aead]")
     }
 }
 
-TEST_CASE("Aead moves its context; invalid objects refuse to work", "[aead]") {
+TEST_CASE("Aead moves its context - invalid objects refuse to work", "[aead]") {
     Aead a(AeadAlgorithm::aes256_gcm, test_key(6));
     Aead b(std::move(a));
     CHECK(b.valid());

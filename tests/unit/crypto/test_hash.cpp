@@ -30,7 +30,7 @@ TEST_CASE("SHA-256 of FIPS 180-2 examples and of a split input", "[hash]") {
     CHECK(sha256(as_bytes("ab"), as_bytes("c")) != sha256(as_bytes("abd")));
 }
 
-TEST_CASE("HMAC-SHA256 RFC 4231 test cases 1, 2 and 6", "[hash]") {
+TEST_CASE("HMAC-SHA256 RFC 4231 test cases 1 - 2 and 6", "[hash]") {
     const Bytes key1(20, 0x0b);
     CHECK(array_hex(hmac_sha256(key1, as_bytes("Hi There"))) ==
           "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");

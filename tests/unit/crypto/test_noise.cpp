@@ -157,7 +157,7 @@ TEST_CASE("protocol names", "[noise]") {
     CHECK(noise_protocol_name({NoisePattern::nnpsk0, static_cast<AeadAlgorithm>(0)}).empty());
 }
 
-TEST_CASE("all cacophony NNpsk vectors: handshake, handshake hash and transport", "[noise]") {
+TEST_CASE("all cacophony NNpsk vectors: handshake - handshake hash and transport", "[noise]") {
     const std::vector<Vector> vectors = load_vectors();
     REQUIRE(vectors.size() == 4);
     for (const Vector& vec : vectors) {
@@ -214,7 +214,7 @@ TEST_CASE("handshake messages are e plus encrypted payload and append to out", "
     }
 }
 
-TEST_CASE("largest payload passes; one byte more is refused", "[noise]") {
+TEST_CASE("largest payload passes - one byte more is refused", "[noise]") {
     for (const NoiseSuite& suite : kAllSuites) {
         Pair p(suite, psk_of(3), psk_of(3));
         const Bytes too_big(kNoiseMaxPayloadSize + 1, 0x42);

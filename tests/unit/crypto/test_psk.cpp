@@ -52,7 +52,7 @@ TEST_CASE("a passphrase goes through scrypt N=2^15 r=8 p=1 with the fixed salt",
           "e48ba2cd7514fe1638f1471ed72651b7e6cae3982530817c659da553da49af43");
 }
 
-TEST_CASE("63 or 65 hex digits, or 64 characters with a non-hex one, are passphrases", "[psk]") {
+TEST_CASE("63 or 65 hex digits - or 64 characters with a non-hex one - are passphrases", "[psk]") {
     CHECK(array_hex(derive(kHex64.substr(0, 63))) ==
           "6a54665fe874beb48a6cc2d96f00041be01e61860f48257312b16d13c7bbda74");
     CHECK(array_hex(derive(kHex64 + "0")) ==
@@ -64,7 +64,7 @@ TEST_CASE("63 or 65 hex digits, or 64 characters with a non-hex one, are passphr
     CHECK(p != derive(kHex64));
 }
 
-TEST_CASE("different passphrases give different keys, the same one the same key", "[psk]") {
+TEST_CASE("different passphrases give different keys - the same one the same key", "[psk]") {
     const Psk a = derive("key one");
     const Psk b = derive("key two");
     const Psk c = derive("key one ");

@@ -12,7 +12,7 @@ namespace {
 constexpr std::uint64_t W = ReplayWindow::kWindow;
 }
 
-TEST_CASE("an empty window accepts anything, including packet number 0", "[replay]") {
+TEST_CASE("an empty window accepts anything - including packet number 0", "[replay]") {
     ReplayWindow w;
     CHECK(w.empty());
     CHECK(w.check(0));
@@ -48,7 +48,7 @@ TEST_CASE("out-of-order packet numbers within the window are accepted once", "[r
     CHECK_FALSE(w.check(0));
 }
 
-TEST_CASE("the window edge: largest - kWindow + 1 is inside, largest - kWindow is not",
+TEST_CASE("the window edge: largest - kWindow + 1 is inside - largest - kWindow is not",
           "[replay]") {
     ReplayWindow w;
     const std::uint64_t top = 10 * W + 17;

@@ -92,7 +92,7 @@ TEST_CASE("headers and messages split byte by byte across frames") {
     require_message(rx, MessageKind::text, empty);
 }
 
-TEST_CASE("out of order, overlapping and duplicated frames reassemble exactly once") {
+TEST_CASE("out of order - overlapping and duplicated frames reassemble exactly once") {
     std::mt19937_64 rng(3);
     std::vector<Bytes> messages;
     Bytes stream;
@@ -427,7 +427,7 @@ std::vector<Message> random_messages(std::uint64_t seed, std::size_t count, std:
 
 }  // namespace
 
-TEST_CASE("lossy link: every message arrives once, in order, byte-identical") {
+TEST_CASE("lossy link: every message arrives once - in order - byte-identical") {
     for (std::uint64_t seed = 1; seed <= 6; ++seed) {
         LinkSetup setup;
         setup.seed = seed;

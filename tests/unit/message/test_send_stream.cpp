@@ -46,7 +46,7 @@ Sent send(SendStream& stream, std::size_t max_len, std::uint64_t peer_max_data =
 
 }  // namespace
 
-TEST_CASE("push numbers messages 1, 2, 3 and frames them as records") {
+TEST_CASE("push numbers messages 1 - 2 - 3 and frames them as records") {
     SendStream stream(1000, 10000);
     MessageId id = 0;
     CHECK_FALSE(stream.push(MessageKind::text, as_bytes("hi"), id));
@@ -153,7 +153,7 @@ TEST_CASE("a message is delivered only when every byte below its end is acknowle
     CHECK(stream.take_delivered().empty());
 }
 
-TEST_CASE("acknowledgements in pieces deliver in order, once") {
+TEST_CASE("acknowledgements in pieces deliver in order - once") {
     SendStream stream(100, 1000);
     for (int i = 0; i < 5; ++i)
         push_ok(stream, MessageKind::text, filled(9, 7));
@@ -184,7 +184,7 @@ TEST_CASE("acknowledgements of bytes never sent are ignored") {
     CHECK(stream.take_delivered() == Ids{1});
 }
 
-TEST_CASE("lost ranges are resent first, lowest first, at their original offsets") {
+TEST_CASE("lost ranges are resent first - lowest first - at their original offsets") {
     SendStream stream(100, 1000);
     push_ok(stream, MessageKind::binary, filled(19, 0x11));  // [0, 20)
     push_ok(stream, MessageKind::binary, filled(19, 0x22));  // [20, 40)
@@ -356,7 +356,7 @@ TEST_CASE("many records: retransmission finds the right record") {
     CHECK(stream.buffered_bytes() == 0);
 }
 
-TEST_CASE("a stream can start at a given message id, and 0 is taken as 1") {
+TEST_CASE("a stream can start at a given message id - and 0 is taken as 1") {
     SendStream stream(1000, 1 << 20, 42);
     CHECK(stream.next_message_id() == 42);
     CHECK(push_ok(stream, MessageKind::text, filled(3, 'a')) == 42);

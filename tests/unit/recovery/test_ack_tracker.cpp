@@ -51,7 +51,7 @@ TEST_CASE("an empty tracker owes nothing", "[ack_tracker]") {
     CHECK(tracker.build_ack_frame(t0).ranges.empty());
 }
 
-TEST_CASE("in-order packets form one range; duplicates are refused", "[ack_tracker]") {
+TEST_CASE("in-order packets form one range - duplicates are refused", "[ack_tracker]") {
     AckTracker tracker;
     receive_all(tracker, {0, 1, 2}, false);
     CHECK(ranges_of(tracker) == std::vector<AckRange>{{0, 2}});
@@ -61,7 +61,7 @@ TEST_CASE("in-order packets form one range; duplicates are refused", "[ack_track
     CHECK(tracker.ack_deadline() == kNever);  // duplicates do not make an ACK due
 }
 
-TEST_CASE("gaps make ranges, newest first; filling gaps merges them", "[ack_tracker]") {
+TEST_CASE("gaps make ranges - newest first - filling gaps merges them", "[ack_tracker]") {
     AckTracker tracker;
     receive_all(tracker, {0, 1, 2, 5, 6, 9}, false);
     CHECK(ranges_of(tracker) == std::vector<AckRange>{{9, 9}, {5, 6}, {0, 2}});
@@ -164,7 +164,7 @@ TEST_CASE("ack delay is measured from the arrival of the largest packet", "[ack_
     CHECK(tracker.build_ack_frame(t0 - 1ms).ack_delay_us == 0);  // clock never goes negative
 }
 
-TEST_CASE("max_ranges bounds memory; the oldest ranges go first", "[ack_tracker]") {
+TEST_CASE("max_ranges bounds memory - the oldest ranges go first", "[ack_tracker]") {
     AckTracker tracker(25ms, 4);
     receive_all(tracker, {0, 2, 4, 6, 8, 10}, false);
     CHECK(tracker.range_count() == 4);

@@ -248,7 +248,7 @@ TEST_CASE("lost ACK-only packets are no congestion event", "[loss]") {
     CHECK_FALSE(r.congestion_event);
 }
 
-TEST_CASE("PTO: probes, then doubling backoff, reset by a new acknowledgement", "[loss]") {
+TEST_CASE("PTO: probes - then doubling backoff - reset by a new acknowledgement", "[loss]") {
     RttEstimator rtt;
     LossDetector ld(rtt, 25ms);
     ld.on_packet_sent(packet(0, T));

@@ -17,7 +17,7 @@ TEST_CASE("RTT estimator starts from the initial RTT", "[rtt]") {
     CHECK(rtt.pto_duration(25ms) == 1024ms);
 }
 
-TEST_CASE("first RTT sample sets min, smoothed and variance, ignoring ack delay", "[rtt]") {
+TEST_CASE("first RTT sample sets min - smoothed and variance - ignoring ack delay", "[rtt]") {
     RttEstimator rtt;
     rtt.update(100ms, 10ms, 25ms);
     CHECK(rtt.has_sample());

@@ -172,7 +172,7 @@ TEST_CASE("An IPv6 server and mapped address work alike", "[stun][client]") {
     CHECK(h.client.mapped_address() == mapped);
 }
 
-TEST_CASE("Responses from elsewhere, for other transactions or corrupted are ignored",
+TEST_CASE("Responses from elsewhere - for other transactions or corrupted are ignored",
           "[stun][client]") {
     Harness h;
     h.client.start(kStart, kServer, at_ms(60000));

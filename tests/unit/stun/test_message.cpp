@@ -130,7 +130,7 @@ TEST_CASE("RFC 5769 2.3: IPv6 Binding success response", "[stun][message]") {
     CHECK(*r.mapped == v6("2001:db8:1234:5678:11:2233:4455:6677", 32853));
 }
 
-TEST_CASE("RFC 5769 2.1: the sample request is a request, not a response", "[stun][message]") {
+TEST_CASE("RFC 5769 2.1: the sample request is a request - not a response", "[stun][message]") {
     TransactionId id{};
     REQUIRE_FALSE(decode_binding_request(ByteView(kSampleRequest), id));
     CHECK(id == kSampleId);
@@ -189,7 +189,7 @@ TEST_CASE("Truncations with a consistent length decode only at attribute boundar
     }
 }
 
-TEST_CASE("looks_like_stun checks bits, cookie and length", "[stun][message]") {
+TEST_CASE("looks_like_stun checks bits - cookie and length", "[stun][message]") {
     const auto request = encode_binding_request(kId);
     CHECK(looks_like_stun(ByteView(request)));
 
@@ -342,7 +342,7 @@ TEST_CASE("Address attributes with a bad family or length are malformed", "[stun
     }
 }
 
-TEST_CASE("MAPPED-ADDRESS is the fallback, XOR-MAPPED-ADDRESS wins", "[stun][message]") {
+TEST_CASE("MAPPED-ADDRESS is the fallback - XOR-MAPPED-ADDRESS wins", "[stun][message]") {
     const auto plain = v4_address(0x01, 3478, {198, 51, 100, 7});
     // 198.51.100.7:3478 XOR-ed: port ^ 0x2112, address ^ 21 12 a4 42.
     const auto xored =
@@ -363,7 +363,7 @@ TEST_CASE("MAPPED-ADDRESS is the fallback, XOR-MAPPED-ADDRESS wins", "[stun][mes
     CHECK_FALSE(r.mapped);
 }
 
-TEST_CASE("Unknown attributes: optional ones are skipped, required ones reject",
+TEST_CASE("Unknown attributes: optional ones are skipped - required ones reject",
           "[stun][message]") {
     const auto xored = v4_address(0x01, 0x2112, {0x21, 0x12, 0xa4, 0x43});  // 0.0.0.1:0
     BindingResponse r;

@@ -38,7 +38,7 @@ TEST_CASE("base64 matches the RFC 4648 section 10 test vectors", "[base64]") {
     }
 }
 
-TEST_CASE("base64 uses the standard alphabet, '+' and '/'", "[base64]") {
+TEST_CASE("base64 uses the standard alphabet - '+' and '/'", "[base64]") {
     const srmudp::Bytes high = {0xFB, 0xFF};
     CHECK(base64_encode(high) == "+/8=");
     CHECK(base64_decode("+/8=") == high);
@@ -71,7 +71,7 @@ TEST_CASE("base64 rejects lengths that are not a multiple of 4", "[base64]") {
     CHECK(protocol::describe(*fault_of("Zm9vY")) == "its length 5 is not a multiple of 4");
 }
 
-TEST_CASE("base64 rejects characters outside the alphabet, whitespace included", "[base64]") {
+TEST_CASE("base64 rejects characters outside the alphabet - whitespace included", "[base64]") {
     const std::pair<std::string_view, std::size_t> cases[] = {
         {"abcd!fgh", 4}, {"Zm 9", 2}, {"Zm9v\r\nZg", 4}, {"Zm9v\tZg=", 4},
         {"Zm9-", 3},     {"Zm9_", 3}, {"\xC3\xA9QQ", 0}, {std::string_view("Zm\0v", 4), 2}};

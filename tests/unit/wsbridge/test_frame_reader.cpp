@@ -124,7 +124,7 @@ TEST_CASE("the reader reports JSON syntax errors with their offset", "[frame_rea
     }
 }
 
-TEST_CASE("a NUL byte in the frame is an error, not an early end", "[frame_reader]") {
+TEST_CASE("a NUL byte in the frame is an error - not an early end", "[frame_reader]") {
     ClientFrameFields f;
     const auto error = read(std::string_view("{\"a\":1}\0junk", 12), f);
     REQUIRE(error);
@@ -147,7 +147,7 @@ TEST_CASE("the reader bounds nesting depth", "[frame_reader]") {
     CHECK(*deep == "JSON nested deeper than 64 levels");
 }
 
-TEST_CASE("a known field given twice is refused, an unknown one is not", "[frame_reader]") {
+TEST_CASE("a known field given twice is refused - an unknown one is not", "[frame_reader]") {
     for (std::string_view name : {"type", "format", "data", "id"}) {
         CAPTURE(name);
         ClientFrameFields f;

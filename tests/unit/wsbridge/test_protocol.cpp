@@ -49,7 +49,7 @@ TEST_CASE("the seed's text and binary data frames decode", "[protocol]") {
     CHECK(binary.data == srmudp::Bytes{0, 1, 2, 0xFF});
 }
 
-TEST_CASE("field order, whitespace and unknown fields do not matter", "[protocol]") {
+TEST_CASE("field order - whitespace and unknown fields do not matter", "[protocol]") {
     const ClientData d = decode_ok(
         "{\n  \"data\" : \"x\",\n  \"extra\": {\"a\": [1, {\"b\": null}]},\n"
         "  \"format\": \"text\", \"version\": 2,\r\n \"type\": \"data\"\t}\n");
@@ -152,7 +152,7 @@ TEST_CASE("JSON that is not an object is a recoverable error", "[protocol]") {
     }
 }
 
-TEST_CASE("a missing, mistyped or unknown type is a recoverable error naming 'type'",
+TEST_CASE("a missing - mistyped or unknown type is a recoverable error naming 'type'",
           "[protocol]") {
     const FrameError missing = decode_error(R"({"format":"text","data":"x"})");
     CHECK(missing.severity == Severity::recoverable);
@@ -316,7 +316,7 @@ TEST_CASE("status frames have the seed's fields in its order", "[protocol]") {
           R"("messages_received":4,"retransmissions":5,"packets_lost":18446744073709551615}})");
 }
 
-TEST_CASE("an unknown RTT is null, never an invalid number", "[protocol]") {
+TEST_CASE("an unknown RTT is null - never an invalid number", "[protocol]") {
     LinkStats stats;
     for (double rtt : {std::nan(""), std::numeric_limits<double>::infinity(), -1.0}) {
         stats.rtt_ms = rtt;
@@ -344,7 +344,7 @@ TEST_CASE("text data is escaped as JSON requires", "[protocol]") {
           "\"q\\\"b\\\\n\\n\\t\\u0001\\u0000/\xC3\xA9\"}");
 }
 
-TEST_CASE("text from the peer that is not UTF-8 is sent as binary, losslessly", "[protocol]") {
+TEST_CASE("text from the peer that is not UTF-8 is sent as binary - losslessly", "[protocol]") {
     const srmudp::Bytes bad = {'a', 0xFF, 'b'};
     const std::string frame = encode_data(MessageKind::text, bad);
     CHECK(frame == R"({"type":"data","format":"binary","data":"Yf9i"})");

@@ -43,7 +43,7 @@ TEST_CASE("the seed's request parses", "[request]") {
     CHECK_FALSE(r.client_id);
 }
 
-TEST_CASE("parameters may come in any order, with client_id and unknown ones", "[request]") {
+TEST_CASE("parameters may come in any order - with client_id and unknown ones", "[request]") {
     const ProxyRequest r =
         parse_ok(with("foo=bar&client_id=app-1.B_2&flag&&encryption_key=k&"
                       "remote_port=1&remote_host=127.0.0.1&"));
@@ -138,7 +138,7 @@ TEST_CASE("remote_port must be a number from 1 to 65535", "[request]") {
           80);
 }
 
-TEST_CASE("the key is percent-decoded, and '+' stays '+'", "[request]") {
+TEST_CASE("the key is percent-decoded - and '+' stays '+'", "[request]") {
     const auto key_of = [](std::string_view raw) {
         return parse_ok(
                    with("remote_host=1.2.3.4&remote_port=1&encryption_key=" + std::string(raw)))
@@ -266,7 +266,7 @@ TEST_CASE("no error message ever contains the key", "[request]") {
     }
 }
 
-TEST_CASE("a value that contains the key, however short, is not echoed", "[request]") {
+TEST_CASE("a value that contains the key - however short - is not echoed", "[request]") {
     const std::string message =
         parse_error(with("remote_host=junk.example&remote_port=1&encryption_key=k"));
     CHECK(message ==

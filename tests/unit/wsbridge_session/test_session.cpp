@@ -208,7 +208,7 @@ struct SessionPair {
 
 }  // namespace
 
-TEST_CASE("two sessions connect: CONNECTED, UDP_WAITING, UDP_ESTABLISHED") {
+TEST_CASE("two sessions connect: CONNECTED - UDP_WAITING - UDP_ESTABLISHED") {
     SessionPair p;
     p.establish();
     const std::vector<std::string> expected{"CONNECTED", "UDP_WAITING", "UDP_ESTABLISHED"};
@@ -228,7 +228,7 @@ TEST_CASE("two sessions connect: CONNECTED, UDP_WAITING, UDP_ESTABLISHED") {
     CHECK_FALSE(p.wa->closed());
 }
 
-TEST_CASE("messages keep their kind and bytes both ways: text, binary, unicode, empty") {
+TEST_CASE("messages keep their kind and bytes both ways: text - binary - unicode - empty") {
     SessionPair p;
     const std::string unicode = "h\xc3\xa9llo \xf0\x9f\x8c\x8d \"quoted\" \\ \n";
     const std::string raw("\x00\x01\xff\xfe binary", 11);
@@ -357,7 +357,7 @@ TEST_CASE("an oversized frame gets an error frame and closes with 1009") {
     CHECK(p.wb->frames("data").empty());
 }
 
-TEST_CASE("a wrong key at the peer gives ERROR, an error frame and close 1011") {
+TEST_CASE("a wrong key at the peer gives ERROR - an error frame and close 1011") {
     // On loopback the core sees too few failed handshakes to report wrong_key early: it does so
     // at the connect deadline.
     SessionOptions options;
@@ -433,7 +433,7 @@ TEST_CASE("status_interval zero sends no regular status") {
     CHECK(p.wa->frames("status").size() == 3);
 }
 
-TEST_CASE("backpressure: a full send buffer pauses reading, on_writable resumes it") {
+TEST_CASE("backpressure: a full send buffer pauses reading - on_writable resumes it") {
     srmudp::Config config;
     config.send_buffer_limit = 64 * 1024;
     SessionPair p({}, config);
@@ -463,7 +463,7 @@ TEST_CASE("backpressure: a full send buffer pauses reading, on_writable resumes 
     CHECK(p.a->stats().pending_bytes == 0);
 }
 
-TEST_CASE("a slow client still gets peer messages; they are counted as over the limit") {
+TEST_CASE("a slow client still gets peer messages - they are counted as over the limit") {
     SessionOptions options;
     options.max_websocket_buffered_bytes = 1000;
     SessionPair p(options);
@@ -494,7 +494,7 @@ TEST_CASE("a client that keeps sending while paused is closed with 1008 beyond t
     CHECK(p.wa->frames("error").size() == 1);
 }
 
-TEST_CASE("a client that leaves closes the srmudp connection; the peer reports it") {
+TEST_CASE("a client that leaves closes the srmudp connection - the peer reports it") {
     SessionPair p;
     p.establish();
     const std::size_t frames_before = p.wa->texts.size();
@@ -535,7 +535,7 @@ TEST_CASE("a second session to the same peer on one endpoint is refused with ERR
     ws->check_no_key();
 }
 
-TEST_CASE("a blackout gives RECONNECTING, then UDP_ESTABLISHED; the message gets through") {
+TEST_CASE("a blackout gives RECONNECTING - then UDP_ESTABLISHED - the message gets through") {
     // Two io_contexts: running only A's makes B silent without a CLOSE.
     asio::io_context io_a, io_b;
     srmudp::Config config;

@@ -212,6 +212,9 @@ void Connection::fail_pending_messages(std::error_code reason) {
 void Connection::enter_closed(std::error_code reason, std::uint64_t peer_code,
                               std::string peer_reason) {
     if (state_ == ConnectionState::closed) return;
+    // A closed connection is forgotten once its events are taken: messages held by a receive
+    // pause go out now, before the end, or they would be lost.
+    hand_over_messages();
     fail_pending_messages(reason);
     state_ = ConnectionState::closed;
     events_.emplace_back(

@@ -88,6 +88,11 @@ class Connection {
 
     std::error_code send(MessageKind kind, ByteView data, MessageId& id);
     void close(TimePoint now, std::uint64_t code, std::string_view reason);
+    // While paused, complete messages stay in the receive stream, uncredited, so flow control
+    // stops the peer; resuming hands them over in order. A connection that closes hands over
+    // what it holds (the peer counts those messages delivered).
+    void set_receive_paused(bool paused);
+    bool receive_paused() const { return receive_paused_; }
 
     ConnectionState state() const { return state_; }
     ConnectionStats stats() const;
@@ -135,6 +140,7 @@ class Connection {
                          bool persistent_congestion);
     void report_delivered();
     void collect_stream_events();
+    void hand_over_messages();
 
     // sending (connection_send.cpp)
     std::size_t transmit_handshake(TimePoint now, MutableByteView out, PeerAddress& to);
@@ -205,6 +211,7 @@ class Connection {
     PmtuDiscovery pmtu_;
     std::uint64_t peer_max_data_ = 0;
     bool max_data_pending_ = false;
+    bool receive_paused_ = false;  // the application stopped taking messages
     int probes_pending_ = 0;
     bool ping_pending_ = false;
     bool send_buffer_was_full_ = false;

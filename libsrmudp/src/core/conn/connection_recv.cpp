@@ -139,12 +139,23 @@ void Connection::on_close_frame(const codec::CloseFrame& frame) {
     enter_closed(make_error_code(error::peer_closed), frame.code, frame.reason);
 }
 
+// A message being assembled is credited even while paused (a message larger than the window must
+// still complete), so MAX_DATA may be due either way.
 void Connection::collect_stream_events() {
+    if (!receive_paused_) hand_over_messages();
+    if (recv_stream_.should_send_max_data()) max_data_pending_ = true;
+}
+
+void Connection::hand_over_messages() {
     while (auto message = recv_stream_.pop_message()) {
         ++stats_.messages_received;
         events_.emplace_back(MessageReceived{std::move(*message)});
     }
-    if (recv_stream_.should_send_max_data()) max_data_pending_ = true;
+}
+
+void Connection::set_receive_paused(bool paused) {
+    receive_paused_ = paused;
+    if (!paused && state_ != ConnectionState::closed) collect_stream_events();
 }
 
 }  // namespace srmudp::conn

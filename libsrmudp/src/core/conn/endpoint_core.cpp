@@ -391,6 +391,13 @@ void EndpointCore::close(ConnectionHandle handle, TimePoint now, std::uint64_t c
     impl_->touch(handle);
 }
 
+void EndpointCore::set_receive_paused(ConnectionHandle handle, bool paused) {
+    auto* e = impl_->find(handle);
+    if (!e) return;
+    e->connection->set_receive_paused(paused);
+    impl_->touch(handle);  // resuming queues events and MAX_DATA
+}
+
 ConnectionState EndpointCore::state(ConnectionHandle handle) const {
     auto* e = impl_->find(handle);
     return e ? e->connection->state() : ConnectionState::closed;

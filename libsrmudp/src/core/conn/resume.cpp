@@ -217,6 +217,7 @@ std::error_code Connection::adopt_peer_streams(const HandshakePayload& peer) {
     stats_.stream_bytes_retransmitted += send_stream_.bytes_retransmitted();
     send_stream_ = message::SendStream(config_.max_message_size, config_.send_buffer_limit,
                                        send_stream_.next_message_id());
+    hand_over_messages();  // complete messages of the old stream, held by a receive pause
     recv_stream_ = message::RecvStream(config_.max_message_size, config_.receive_window);
     peer_session_id_ = peer.session_id;
     peer_max_data_ = fresh_limit;
