@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <variant>
 #include <vector>
 
 #include "srmudp/endpoint_core.hpp"
@@ -24,6 +25,17 @@ struct AddrLess {
         return a.to_string() < b.to_string();
     }
 };
+
+// The events of type T in a recorded event list, optionally only those of one connection.
+template <typename T>
+std::vector<T> events_of(const std::vector<EndpointEvent>& events, ConnectionHandle h = 0) {
+    std::vector<T> out;
+    for (const auto& e : events) {
+        if (h != 0 && e.connection != h) continue;
+        if (const auto* x = std::get_if<T>(&e.event)) out.push_back(*x);
+    }
+    return out;
+}
 
 class Harness {
   public:

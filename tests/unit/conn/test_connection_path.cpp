@@ -8,6 +8,7 @@
 #include "srmudp/error.hpp"
 
 using namespace srmudp;
+using srmudp::test::events_of;
 using srmudp::test::Harness;
 
 namespace {
@@ -18,15 +19,6 @@ const PeerAddress kC = PeerAddress::v4(127, 0, 0, 3, 4003);
 const PeerAddress kBNat = PeerAddress::v4(198, 51, 100, 7, 40000);
 const PeerAddress kBNat2 = PeerAddress::v4(198, 51, 100, 7, 40001);
 const std::string kKey = "correct horse battery staple";
-
-template <typename T>
-std::vector<T> events_of(const std::vector<EndpointEvent>& events) {
-    std::vector<T> out;
-    for (const auto& e : events) {
-        if (const auto* x = std::get_if<T>(&e.event)) out.push_back(*x);
-    }
-    return out;
-}
 
 std::size_t received(const std::vector<EndpointEvent>& events) {
     return events_of<MessageReceived>(events).size();

@@ -6,6 +6,7 @@
 #include "srmudp/error.hpp"
 
 using namespace srmudp;
+using srmudp::test::events_of;
 using srmudp::test::Harness;
 
 namespace {
@@ -14,16 +15,6 @@ const PeerAddress kA = PeerAddress::v4(127, 0, 0, 1, 4001);
 const PeerAddress kB = PeerAddress::v4(127, 0, 0, 2, 4002);
 const PeerAddress kC = PeerAddress::v4(127, 0, 0, 3, 4003);
 const std::string kKey = "correct horse battery staple";
-
-template <typename T>
-std::vector<T> events_of(const std::vector<EndpointEvent>& events, ConnectionHandle h = 0) {
-    std::vector<T> out;
-    for (const auto& e : events) {
-        if (h != 0 && e.connection != h) continue;
-        if (const auto* x = std::get_if<T>(&e.event)) out.push_back(*x);
-    }
-    return out;
-}
 
 bool has_state(const std::vector<EndpointEvent>& events, ConnectionState s) {
     for (const auto& c : events_of<StateChanged>(events))

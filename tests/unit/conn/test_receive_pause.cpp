@@ -10,6 +10,7 @@
 #include "srmudp/error.hpp"
 
 using namespace srmudp;
+using srmudp::test::events_of;
 using srmudp::test::Harness;
 
 namespace {
@@ -28,15 +29,6 @@ Config small_window() {
     c.receive_window = kWindow;
     c.send_buffer_limit = 256 * 1024;
     return c;
-}
-
-template <typename T>
-std::vector<T> events_of(const std::vector<EndpointEvent>& events) {
-    std::vector<T> out;
-    for (const auto& e : events) {
-        if (const auto* x = std::get_if<T>(&e.event)) out.push_back(*x);
-    }
-    return out;
 }
 
 // A message whose first 4 bytes carry its sequence number; the rest is a pattern of it.

@@ -8,6 +8,7 @@
 #include "srmudp/error.hpp"
 
 using namespace srmudp;
+using srmudp::test::events_of;
 using srmudp::test::Harness;
 
 namespace {
@@ -17,15 +18,6 @@ const PeerAddress kB = PeerAddress::v4(127, 0, 0, 2, 4002);
 const PeerAddress kBNat = PeerAddress::v4(198, 51, 100, 7, 40000);
 const PeerAddress kBNat2 = PeerAddress::v4(198, 51, 100, 7, 40001);
 const std::string kKey = "correct horse battery staple";
-
-template <typename T>
-std::vector<T> events_of(const std::vector<EndpointEvent>& events) {
-    std::vector<T> out;
-    for (const auto& e : events) {
-        if (const auto* x = std::get_if<T>(&e.event)) out.push_back(*x);
-    }
-    return out;
-}
 
 std::vector<ConnectionState> states_of(const std::vector<EndpointEvent>& events) {
     std::vector<ConnectionState> out;
