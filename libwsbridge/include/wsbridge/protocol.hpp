@@ -139,11 +139,13 @@ std::variant<ClientData, FrameError> decode_client_binary_frame(srmudp::ByteView
 std::string encode_status(Status status, std::string_view connection_id, std::string_view message,
                           const std::optional<LinkStats>& stats = std::nullopt);
 
-// {"type":"data","format":"text","data":..} for a text message, or format "binary" with the
-// base64 of data. A text message from the peer that is not valid UTF-8 cannot be a JSON string
-// and is sent as format "binary" instead: lossless, and the client can tell. data.size() must be
-// below 2^32 bytes (a JSON string's limit in the writer).
-std::string encode_data(srmudp::MessageKind kind, srmudp::ByteView data);
+// {"type":"data","format":"text","data":..,"seq":..} for a text message, or format "binary"
+// with the base64 of data. seq numbers the session's data frames to the client from 1 so that a
+// client re-attaching by client_id can say what it has (last_seq); 0 leaves "seq" out. A text
+// message from the peer that is not valid UTF-8 cannot be a JSON string and is sent as format
+// "binary" instead: lossless, and the client can tell. data.size() must be below 2^32 bytes (a
+// JSON string's limit in the writer).
+std::string encode_data(srmudp::MessageKind kind, srmudp::ByteView data, std::uint64_t seq = 0);
 
 // {"type":"error","connection_id":..,"message":..[,"id":..]}.
 std::string encode_error(std::string_view connection_id, std::string_view message,
@@ -163,6 +165,7 @@ inline constexpr std::size_t kMaxResourceBytes = 8192;
 inline constexpr std::size_t kMaxQueryParameters = 64;
 inline constexpr std::size_t kMaxKeyBytes = 1024;
 inline constexpr std::size_t kMaxClientIdLength = 128;
+inline constexpr std::uint64_t kMaxLastSeq = (std::uint64_t{1} << 53) - 1;  // exact in a double
 
 struct ProxyRequest {
     std::string remote_host;  // the IP literal as given (percent-decoded, without brackets)
@@ -170,6 +173,12 @@ struct ProxyRequest {
     srmudp::PeerAddress remote;  // remote_host and remote_port parsed
     std::string encryption_key;  // non-empty; from the query or the X-Encryption-Key header
     std::optional<std::string> client_id;
+    // Re-attach only: the highest "seq" of a data frame the client received before its
+    // WebSocket dropped; later frames are replayed.
+    std::optional<std::uint64_t> last_seq;
+    // The bearer token from the "token" query parameter (for browsers, which cannot set an
+    // Authorization header); checked by the Hub, never echoed.
+    std::optional<std::string> token;
 };
 
 // The HTTP layer answers 400 Bad Request with message. It never contains the key.
@@ -187,7 +196,8 @@ struct RequestError {
 // parameters, another path, a known parameter given twice, bad percent-encoding, remote_host
 // missing or not an IP literal, remote_port missing or not 1..65535, key missing, empty, above
 // kMaxKeyBytes, with control characters, or differing between query and header, client_id not
-// 1..128 characters of [A-Za-z0-9._-].
+// 1..128 characters of [A-Za-z0-9._-], last_seq not a decimal number up to kMaxLastSeq, token
+// with bad percent-encoding.
 std::variant<ProxyRequest, RequestError> parse_proxy_request(
     std::string_view resource, std::optional<std::string_view> key_header);
 

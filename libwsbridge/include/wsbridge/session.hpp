@@ -16,11 +16,18 @@
 // 1011. The encryption key is handed to srmudp on start() and then wiped: it never appears in a
 // frame, a close reason or stats().
 //
+// Memory is bounded both ways: a full srmudp send buffer pauses reading the WebSocket, and a
+// WebSocket that does not drain pauses receiving from srmudp (the peer's sender then stops at
+// the receive window). A session with a client_id survives a dropped WebSocket for
+// reattach_grace: srmudp receiving is paused meanwhile, and attach() replays what the client
+// missed, numbered by the data frames' "seq".
+//
 // Not thread-safe: call everything on the io_context's thread, like srmudp::Endpoint.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +64,20 @@ class WebSocketSide {
     virtual std::size_t buffered_amount() const = 0;
 };
 
+// Counters shared by every session of a bridge (for /metrics). Sessions add to them; nothing
+// ever subtracts. Plain integers: everything runs on the io_context's thread.
+struct BridgeCounters {
+    std::uint64_t messages_to_peer = 0;
+    std::uint64_t messages_from_peer = 0;
+    std::uint64_t bytes_to_peer = 0;    // message payload accepted by srmudp
+    std::uint64_t bytes_from_peer = 0;  // message payload forwarded to a client
+    std::uint64_t established = 0;      // srmudp handshakes completed (first and re-established)
+    std::uint64_t reconnects = 0;       // the srmudp connection went to reconnecting
+    std::uint64_t errors = 0;           // sessions that ended with ERROR
+    std::uint64_t reattaches = 0;       // WebSockets re-attached by client_id
+    std::uint64_t idle_closed = 0;      // sessions ended by the idle timeout
+};
+
 struct SessionOptions {
     // Regular status frames (with stats) while the status stays the same; zero turns them off.
     srmudp::Duration status_interval = srmudp::seconds(10);
@@ -67,9 +88,22 @@ struct SessionOptions {
     // glue had already read). One message is always kept; beyond this the WebSocket is closed
     // with 1008.
     std::size_t max_pending_bytes = std::size_t{32} << 20;
-    // Above this WebSocketSide::buffered_amount(), peer messages are counted as over the limit in
-    // SessionStats (they are still delivered: srmudp cannot pause receiving yet).
-    std::size_t max_websocket_buffered_bytes = std::size_t{64} << 20;
+    // Peer -> client backpressure: while WebSocketSide::buffered_amount() is above this, the
+    // session stops taking messages from srmudp (Connection::pause_receiving), so the peer's
+    // sender stops once srmudp's receive window is full; it resumes below half of it.
+    std::size_t max_websocket_buffered_bytes = std::size_t{8} << 20;
+    // No data frame in either direction for this long ends the session (error frame, close 1000,
+    // graceful srmudp close). Zero: never.
+    srmudp::Duration idle_timeout = srmudp::seconds(3600);
+    // A session with a client_id whose WebSocket drops keeps its srmudp connection this long for
+    // the same client to re-attach (attach()); zero: the session ends with its WebSocket.
+    srmudp::Duration reattach_grace = srmudp::seconds(30);
+    // Data frames a client_id session keeps after sending them, so that a client that re-attaches
+    // with last_seq gets what its dropped WebSocket never delivered. The newest frame is always
+    // kept, whatever its size.
+    std::size_t replay_bytes = std::size_t{16} << 20;
+    // Where the session adds its counts; may be null.
+    std::shared_ptr<BridgeCounters> counters;
 };
 
 // One row of a connections listing. Never contains the key.
@@ -78,12 +112,16 @@ struct SessionStats {
     std::string remote;  // "1.2.3.4:5" or "[::1]:5"
     std::optional<std::string> client_id;
     Status status = Status::connected;
-    bool websocket_open = false;
-    srmudp::ConnectionStats link;  // zero until start()
+    bool websocket_open = false;     // a WebSocket is attached
+    bool awaiting_reattach = false;  // detached, within the grace period
+    srmudp::ConnectionStats link;    // zero until start()
     std::size_t pending_bytes = 0;
+    std::size_t replay_bytes = 0;
+    bool receive_paused = false;           // srmudp receiving paused (slow or absent client)
     std::uint64_t messages_to_peer = 0;    // accepted by srmudp
     std::uint64_t messages_from_peer = 0;  // forwarded to the client
-    std::uint64_t websocket_over_limit = 0;
+    std::uint64_t receive_pauses = 0;      // times a slow client paused srmudp receiving
+    std::uint64_t reattaches = 0;
 };
 
 class Session {
@@ -109,9 +147,34 @@ class Session {
     // A binary frame from the client: one binary message, raw. Oversized: error frame and 1009.
     void on_binary_frame(srmudp::ByteView frame);
 
-    // The client closed the WebSocket (or it broke): closes the srmudp connection gracefully
-    // (code 0, "websocket closed"). Nothing is sent to the WebSocket afterwards.
+    // The client's WebSocket closed (or broke). A session with a client_id, a live srmudp
+    // connection and a non-zero reattach_grace waits for attach(); otherwise the srmudp
+    // connection closes gracefully (code 0, "websocket closed") and the session is finished.
+    // Nothing is sent to the old WebSocket afterwards.
     void on_websocket_closed();
+
+    // True if key is the key this session was opened with (compared in constant time against a
+    // salted hash; the key itself is not kept).
+    bool key_matches(std::string_view key) const;
+    // The same client is back (same client_id, remote and key: the caller checks). A WebSocket
+    // still attached is closed with 4000 "replaced by a new connection". The new one gets the
+    // current status, the data frames after last_seq (all unsent ones without it; an error frame
+    // if some are no longer kept), acks and errors that came meanwhile, then live traffic.
+    // False, and nothing changes, if the session can no longer take a client (it failed, ended
+    // or closed its WebSocket itself): the caller starts a new session instead.
+    bool attach(std::shared_ptr<WebSocketSide> ws, std::optional<std::uint64_t> last_seq);
+    // True if ws is the WebSocket currently attached.
+    bool attached_to(const WebSocketSide* ws) const;
+
+    // Server shutdown: ERROR "<reason>" to the client, close 1001, graceful srmudp close; the
+    // session is finished.
+    void end(const std::string& reason);
+
+    // Called once when the session is finished (its WebSocket gone for good, its srmudp
+    // connection closing): the owner may drop it. Called from the io_context, never from inside
+    // a Session call.
+    void set_on_finished(std::function<void()> on_finished);
+    bool finished() const;
 
     SessionStats stats() const;
 

@@ -268,7 +268,7 @@ std::string encode_status(Status status, std::string_view connection_id, std::st
     return out;
 }
 
-std::string encode_data(srmudp::MessageKind kind, srmudp::ByteView data) {
+std::string encode_data(srmudp::MessageKind kind, srmudp::ByteView data, std::uint64_t seq) {
     const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
     const bool as_text = kind == srmudp::MessageKind::text && protocol::is_valid_utf8(text);
     std::string out;
@@ -287,6 +287,10 @@ std::string encode_data(srmudp::MessageKind kind, srmudp::ByteView data) {
         protocol::base64_append(data, quoted_base64);
         quoted_base64.push_back('"');
         writer.RawValue(quoted_base64.data(), quoted_base64.size(), rapidjson::kStringType);
+    }
+    if (seq != 0) {
+        writer.Key("seq");
+        writer.Uint64(seq);
     }
     writer.EndObject();
     return out;

@@ -27,8 +27,11 @@ struct Query {
     Parameter remote_port;
     Parameter encryption_key;
     Parameter client_id;
+    Parameter last_seq;
+    Parameter token;
     std::size_t total = 0;  // all parameters, known or not
-    // Every encryption_key value given, even repeated ones, so that none is ever echoed.
+    // Every encryption_key and token value given, even repeated ones, so that none is ever
+    // echoed.
     std::vector<std::string_view> key_values;
 };
 
@@ -75,6 +78,8 @@ Parameter* known_parameter(Query& query, std::string_view raw_name) {
     if (name == "remote_port") return &query.remote_port;
     if (name == "encryption_key") return &query.encryption_key;
     if (name == "client_id") return &query.client_id;
+    if (name == "last_seq") return &query.last_seq;
+    if (name == "token") return &query.token;
     return nullptr;
 }
 
@@ -92,7 +97,8 @@ Query split_query(std::string_view query_text) {
         if (known == nullptr) continue;
         ++known->count;
         known->raw = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
-        if (known == &query.encryption_key) query.key_values.push_back(known->raw);
+        if (known == &query.encryption_key || known == &query.token)
+            query.key_values.push_back(known->raw);
     }
     return query;
 }
@@ -248,6 +254,30 @@ std::optional<std::string> read_client_id(const Parameter& p, const Redactor& re
     return std::nullopt;
 }
 
+std::optional<std::string> read_last_seq(const Parameter& p, const Redactor& redactor,
+                                         ProxyRequest& request) {
+    if (p.count == 0) return std::nullopt;
+    std::string text;
+    if (auto error = decode_parameter("last_seq", p, text)) return error;
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+        value > kMaxLastSeq) {
+        return "last_seq must be a number from 0 to " + std::to_string(kMaxLastSeq) + ", got " +
+               redactor.echo(text);
+    }
+    request.last_seq = value;
+    return std::nullopt;
+}
+
+std::optional<std::string> read_token(const Parameter& p, ProxyRequest& request) {
+    if (p.count == 0) return std::nullopt;
+    std::string token;
+    if (auto error = decode_parameter("token", p, token)) return error;
+    request.token = std::move(token);
+    return std::nullopt;
+}
+
 // Everything that could be the key, so that no echoed value reveals it.
 Redactor make_redactor(const Query& query, std::optional<std::string_view> header) {
     Redactor redactor;
@@ -274,7 +304,9 @@ std::optional<std::string> check_shape(std::string_view path, const Query& query
         {"remote_host", &query.remote_host},
         {"remote_port", &query.remote_port},
         {"encryption_key", &query.encryption_key},
-        {"client_id", &query.client_id}};
+        {"client_id", &query.client_id},
+        {"last_seq", &query.last_seq},
+        {"token", &query.token}};
     for (const auto& [name, parameter] : known) {
         if (parameter->count > 1) {
             return "parameter '" + std::string(name) + "' is given more than once";
@@ -304,6 +336,8 @@ std::variant<ProxyRequest, RequestError> parse_proxy_request(
     if (!error) error = read_port(query.remote_port, redactor, request);
     if (!error) error = read_key(query.encryption_key, key_header, request);
     if (!error) error = read_client_id(query.client_id, redactor, request);
+    if (!error) error = read_last_seq(query.last_seq, redactor, request);
+    if (!error) error = read_token(query.token, request);
     if (error) return RequestError{std::move(*error)};
     return request;
 }

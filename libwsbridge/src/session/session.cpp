@@ -1,109 +1,91 @@
 // The bridge session: the seed's WebSocket protocol (websocket-srmudp-proxy.de.md, with the
-// additions listed in wsbridge/protocol.hpp) mapped onto one srmudp connection.
+// additions listed in wsbridge/protocol.hpp) mapped onto one srmudp connection. This file holds
+// the lifecycle; session_client.cpp and session_peer.cpp the two directions of traffic.
 //
 // Lifecycle: start() -> CONNECTED, connect, UDP_WAITING; srmudp established -> UDP_ESTABLISHED;
-// reconnecting -> RECONNECTING and back; a failure -> ERROR, error frame, close 1011; the client
-// leaving -> graceful srmudp close. srmudp handlers and the status timer hold a weak_ptr to the
-// Impl, so a session destroyed while events are still queued is simply not called.
+// reconnecting -> RECONNECTING and back; a failure -> ERROR, error frame, close 1011. The client
+// leaving -> graceful srmudp close, or, for a session with a client_id, a grace period during
+// which attach() brings the client back to the same srmudp connection. srmudp handlers and timers
+// hold a weak_ptr to the Impl, so a session destroyed while events are still queued is simply not
+// called.
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include <algorithm>
-#include <deque>
-#include <map>
 #include <utility>
 
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
+#include <asio/post.hpp>
 
 #include "session/reports.hpp"
-#include "srmudp/endpoint.hpp"
+#include "session/session_impl.hpp"
 #include "srmudp/error.hpp"
 #include "srmudp/random.hpp"
-#include "wsbridge/session.hpp"
 
 namespace wsbridge {
 
 using session::close_reason;
 
-class Session::Impl : public std::enable_shared_from_this<Session::Impl> {
-  public:
-    Impl(asio::io_context& io, srmudp::Endpoint& endpoint, std::shared_ptr<WebSocketSide> ws,
-         ProxyRequest request, std::string connection_id, SessionOptions options)
-        : endpoint_(endpoint),
-          ws_(std::move(ws)),
-          timer_(io),
-          remote_(request.remote),
-          client_id_(std::move(request.client_id)),
-          key_(std::move(request.encryption_key)),
-          id_(std::move(connection_id)),
-          options_(std::move(options)) {}
+namespace {
 
-    void start();
-    void on_text_frame(std::string_view frame);
-    void on_binary_frame(srmudp::ByteView frame);
-    void on_websocket_closed();
-    SessionStats stats() const;
-    void shutdown();
+constexpr std::uint16_t kNormalClosure = 1000;  // RFC 6455 section 7.4.1
+constexpr std::uint16_t kGoingAway = 1001;
+constexpr std::uint16_t kInternalError = 1011;
+constexpr std::uint16_t kReplaced = 4000;  // private use (RFC 6455 7.4.2): a newer WebSocket
 
-  private:
-    // Client -> peer.
-    void on_decoded(std::variant<ClientData, FrameError>&& decoded);
-    void on_frame_error(const FrameError& error);
-    void submit(ClientData&& data);
-    bool try_send(ClientData& data);
-    void drain_pending();
-    // srmudp -> client.
-    srmudp::ConnectionHandlers make_handlers();
-    void on_state(srmudp::ConnectionState state, std::error_code reason);
-    void on_message(srmudp::Message&& message);
-    void on_delivered(srmudp::MessageId id);
-    void on_failed(srmudp::MessageId id, std::error_code reason);
-    // Status and ending.
-    void change_status(Status status, std::string message);
-    void arm_status_timer();
-    void on_status_timer();
-    void fail(const std::string& message);
-    void fail_outstanding(std::error_code reason);
-    void end_websocket(std::uint16_t code, const std::string& message);
-    void close_connection(std::string_view reason);
-    void send_frame(std::string frame);
+void wipe(std::string& secret) {
+    OPENSSL_cleanse(secret.data(), secret.size());
+    secret.clear();
+}
 
-    static void wipe(std::string& secret) {
-        std::fill(secret.begin(), secret.end(), '\0');
-        secret.clear();
-    }
+// SHA-256(salt || key): lets attach() check a returning client's key without keeping the key.
+std::array<std::uint8_t, 32> salted_hash(const std::array<std::uint8_t, 16>& salt,
+                                         std::string_view key) {
+    std::array<std::uint8_t, 32> out{};
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    unsigned int length = 0;
+    const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                    EVP_DigestUpdate(ctx, salt.data(), salt.size()) == 1 &&
+                    EVP_DigestUpdate(ctx, key.data(), key.size()) == 1 &&
+                    EVP_DigestFinal_ex(ctx, out.data(), &length) == 1;
+    EVP_MD_CTX_free(ctx);
+    // Without a hash no key can match: a random value stands in (never all zeros).
+    if (!ok) srmudp::system_random().fill(srmudp::MutableByteView(out.data(), out.size()));
+    return out;
+}
 
-    srmudp::Endpoint& endpoint_;
-    std::shared_ptr<WebSocketSide> ws_;
-    asio::steady_timer timer_;
-    srmudp::PeerAddress remote_;
-    std::optional<std::string> client_id_;
-    std::string key_;  // only until start() has passed it to srmudp
-    std::string id_;
-    SessionOptions options_;
-    std::shared_ptr<srmudp::Connection> conn_;
+srmudp::TimePoint now() {
+    return std::chrono::time_point_cast<srmudp::Duration>(std::chrono::steady_clock::now());
+}
 
-    Status status_ = Status::connected;
-    std::string status_message_;
-    bool started_ = false;
-    bool ws_open_ = true;
-    bool failed_ = false;
-    bool established_once_ = false;
-    bool paused_ = false;
-    // Client messages srmudp's full send buffer refused, oldest first.
-    std::deque<ClientData> pending_;
-    std::size_t pending_bytes_ = 0;
-    // Client ids of messages in flight, by srmudp message id (ordered: a delivery covers all
-    // earlier messages).
-    std::map<srmudp::MessageId, MessageTag> tags_;
-    std::uint64_t messages_to_peer_ = 0;
-    std::uint64_t messages_from_peer_ = 0;
-    std::uint64_t websocket_over_limit_ = 0;
-};
+}  // namespace
+
+Session::Impl::Impl(asio::io_context& io, srmudp::Endpoint& endpoint,
+                    std::shared_ptr<WebSocketSide> ws, ProxyRequest request,
+                    std::string connection_id, SessionOptions options)
+    : endpoint_(endpoint),
+      ws_(std::move(ws)),
+      status_timer_(io),
+      grace_timer_(io),
+      idle_timer_(io),
+      drain_timer_(io),
+      remote_(request.remote),
+      client_id_(std::move(request.client_id)),
+      key_(std::move(request.encryption_key)),
+      id_(std::move(connection_id)),
+      options_(std::move(options)) {
+    wipe(request.encryption_key);
+    srmudp::system_random().fill(srmudp::MutableByteView(key_salt_.data(), key_salt_.size()));
+    key_hash_ = salted_hash(key_salt_, key_);
+}
 
 // ---- Lifecycle ------------------------------------------------------------------------------
 
 void Session::Impl::start() {
     if (started_) return;
     started_ = true;
+    touch();
+    arm_idle_timer();
     change_status(Status::connected, "WebSocket connection established; UDP connection to " +
                                          remote_.to_string() + " not yet established");
     std::error_code ec;
@@ -118,20 +100,86 @@ void Session::Impl::start() {
     change_status(Status::udp_waiting, "establishing the UDP connection to " + remote_.to_string());
 }
 
-void Session::Impl::on_websocket_closed() {
-    if (!ws_open_) return;
-    ws_open_ = false;
-    timer_.cancel();
-    // Seam for client_id re-attach (a later task): instead of closing, a session with a
-    // client_id would keep conn_ for a grace period and hand it to the next WebSocket that
-    // presents the same client_id.
-    close_connection("websocket closed");
+bool Session::Impl::key_matches(std::string_view key) const {
+    const auto hash = salted_hash(key_salt_, key);
+    return CRYPTO_memcmp(hash.data(), key_hash_.data(), hash.size()) == 0;
 }
 
+void Session::Impl::on_websocket_closed() {
+    if (!ws_) return;
+    ws_.reset();
+    status_timer_.cancel();
+    const bool can_wait = client_id_ && !failed_ && !ws_ended_ && conn_ &&
+                          options_.reattach_grace > srmudp::Duration::zero();
+    if (can_wait) {
+        detach();
+        return;
+    }
+    close_connection("websocket closed");
+    finish();
+}
+
+// The client is gone for now: hold what the peer sends (srmudp keeps it, flow control stops the
+// peer) and wait for attach() until the grace period ends.
+void Session::Impl::detach() {
+    update_receive_pause();
+    grace_timer_.expires_after(options_.reattach_grace);
+    grace_timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->on_grace_expired();
+    });
+}
+
+void Session::Impl::on_grace_expired() {
+    if (ws_ || finished_) return;
+    close_connection("client did not return");
+    finish();
+}
+
+bool Session::Impl::attach(std::shared_ptr<WebSocketSide> ws,
+                           std::optional<std::uint64_t> last_seq) {
+    if (finished_ || ws_ended_ || failed_ || !ws) return false;
+    if (ws_) {
+        ws_->close(kReplaced, "replaced by a new connection of the same client");
+        ws_.reset();
+    }
+    grace_timer_.cancel();
+    ws_ = std::move(ws);
+    ++reattaches_;
+    count(options_.counters, &BridgeCounters::reattaches);
+    touch();
+    if (reading_paused_) ws_->pause_reading();
+    change_status(status_, "re-attached to session " + id_ + ": " + status_message_);
+    replay(last_seq);
+    while (!held_control_.empty() && ws_) {
+        send_frame(std::move(held_control_.front()));
+        held_control_.pop_front();
+    }
+    update_receive_pause();
+    return true;
+}
+
+void Session::Impl::end(const std::string& reason) {
+    if (finished_) return;
+    if (ws_ && !failed_) {
+        change_status(Status::error, reason);
+        send_frame(encode_error(id_, reason));
+    }
+    end_websocket(kGoingAway, reason);
+    close_connection(reason);
+    finish();
+}
+
+// Called by ~Session: nothing reaches the WebSocket any more.
 void Session::Impl::shutdown() {
-    ws_open_ = false;
-    timer_.cancel();
+    ws_.reset();
+    status_timer_.cancel();
+    grace_timer_.cancel();
+    idle_timer_.cancel();
+    drain_timer_.cancel();
     wipe(key_);
+    finished_ = true;
+    on_finished_ = nullptr;
     if (conn_) {
         conn_->set_handlers({});
         close_connection("session ended");
@@ -146,107 +194,45 @@ void Session::Impl::close_connection(std::string_view reason) {
     }
 }
 
+// The owner hears of it from the io_context: it may destroy the Session, which must not happen
+// inside one of the Session's own calls.
+void Session::Impl::finish() {
+    if (finished_) return;
+    finished_ = true;
+    status_timer_.cancel();
+    grace_timer_.cancel();
+    idle_timer_.cancel();
+    drain_timer_.cancel();
+    if (!on_finished_) return;
+    asio::post(status_timer_.get_executor(), [weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self || !self->on_finished_) return;
+        auto callback = std::move(self->on_finished_);
+        self->on_finished_ = nullptr;
+        callback();
+    });
+}
+
 SessionStats Session::Impl::stats() const {
     SessionStats s;
     s.connection_id = id_;
     s.remote = remote_.to_string();
     s.client_id = client_id_;
     s.status = status_;
-    s.websocket_open = ws_open_;
+    s.websocket_open = ws_ != nullptr && !ws_ended_;
+    s.awaiting_reattach = !ws_ && !finished_ && started_;
     if (conn_) s.link = conn_->stats();
     s.pending_bytes = pending_bytes_;
+    s.replay_bytes = replay_bytes_;
+    s.receive_paused = receive_paused_;
     s.messages_to_peer = messages_to_peer_;
     s.messages_from_peer = messages_from_peer_;
-    s.websocket_over_limit = websocket_over_limit_;
+    s.receive_pauses = receive_pauses_;
+    s.reattaches = reattaches_;
     return s;
 }
 
-// ---- Client -> peer -------------------------------------------------------------------------
-
-void Session::Impl::on_text_frame(std::string_view frame) {
-    if (!ws_open_) return;
-    on_decoded(decode_client_text_frame(frame, options_.limits));
-}
-
-void Session::Impl::on_binary_frame(srmudp::ByteView frame) {
-    if (!ws_open_) return;
-    on_decoded(decode_client_binary_frame(frame, options_.limits));
-}
-
-void Session::Impl::on_decoded(std::variant<ClientData, FrameError>&& decoded) {
-    if (auto* error = std::get_if<FrameError>(&decoded)) {
-        on_frame_error(*error);
-        return;
-    }
-    submit(std::get<ClientData>(std::move(decoded)));
-}
-
-void Session::Impl::on_frame_error(const FrameError& error) {
-    send_frame(encode_error(id_, error.message, error.id));
-    if (error.severity != Severity::recoverable) {
-        end_websocket(close_code(error.severity), error.message);
-    }
-}
-
-void Session::Impl::submit(ClientData&& data) {
-    if (failed_ || !conn_) {
-        send_frame(
-            encode_error(id_, "message not sent: there is no connection to the peer", data.id));
-        return;
-    }
-    // Keep the client's order: nothing overtakes a message waiting for buffer space.
-    if (pending_.empty() && try_send(data)) return;
-    if (!pending_.empty() && pending_bytes_ + data.data.size() > options_.max_pending_bytes) {
-        const std::string message = "the client sent more than " +
-                                    std::to_string(options_.max_pending_bytes) +
-                                    " bytes while the proxy had paused reading";
-        send_frame(encode_error(id_, message, data.id));
-        end_websocket(close_code(Severity::close_policy), message);
-        return;
-    }
-    pending_bytes_ += data.data.size();
-    pending_.push_back(std::move(data));
-    if (!paused_) {
-        paused_ = true;
-        ws_->pause_reading();
-    }
-}
-
-// Hands one message to srmudp. False only when the send buffer is full (the caller keeps it);
-// any other refusal is answered with an error frame.
-bool Session::Impl::try_send(ClientData& data) {
-    srmudp::MessageId message_id = 0;
-    const std::error_code ec = conn_->send(data.kind, srmudp::ByteView(data.data), message_id);
-    if (ec == srmudp::error::send_buffer_full) return false;
-    if (ec == srmudp::error::message_too_large) {
-        send_frame(encode_error(id_,
-                                "message of " + std::to_string(data.data.size()) +
-                                    " bytes is larger than the UDP connection accepts",
-                                data.id));
-    } else if (ec) {
-        send_frame(encode_error(id_, session::undelivered_message(ec, remote_), data.id));
-    } else {
-        ++messages_to_peer_;
-        if (data.id) tags_.emplace(message_id, std::move(*data.id));
-    }
-    return true;
-}
-
-void Session::Impl::drain_pending() {
-    while (!pending_.empty() && conn_ && !failed_) {
-        ClientData& front = pending_.front();
-        const std::size_t size = front.data.size();
-        if (!try_send(front)) return;
-        pending_bytes_ -= size;
-        pending_.pop_front();
-    }
-    if (paused_ && ws_open_) {
-        paused_ = false;
-        ws_->resume_reading();
-    }
-}
-
-// ---- srmudp -> client -----------------------------------------------------------------------
+// ---- srmudp events --------------------------------------------------------------------------
 
 srmudp::ConnectionHandlers Session::Impl::make_handlers() {
     std::weak_ptr<Impl> weak = weak_from_this();
@@ -276,6 +262,7 @@ void Session::Impl::on_state(srmudp::ConnectionState state, std::error_code reas
         case State::connecting:
             return;
         case State::established:
+            count(options_.counters, &BridgeCounters::established);
             if (reason == srmudp::error::peer_restarted) {
                 change_status(Status::udp_established,
                               "UDP connection re-established with remote peer " + peer +
@@ -289,6 +276,7 @@ void Session::Impl::on_state(srmudp::ConnectionState state, std::error_code reas
             established_once_ = true;
             return;
         case State::reconnecting:
+            count(options_.counters, &BridgeCounters::reconnects);
             change_status(Status::reconnecting, "connection to " + peer + " lost; reconnecting");
             return;
         case State::closing:
@@ -297,32 +285,6 @@ void Session::Impl::on_state(srmudp::ConnectionState state, std::error_code reas
             fail(session::failure_message(reason, remote_, options_.connect_timeout));
             return;
     }
-}
-
-void Session::Impl::on_message(srmudp::Message&& message) {
-    if (!ws_open_) return;
-    // encode_data's JSON writer measures strings in 32 bits.
-    if (message.data.size() >= (std::uint64_t{1} << 32)) {
-        send_frame(encode_error(id_, "a message from the peer was too large to forward"));
-        return;
-    }
-    if (ws_->buffered_amount() > options_.max_websocket_buffered_bytes) ++websocket_over_limit_;
-    ++messages_from_peer_;
-    send_frame(encode_data(message.kind, srmudp::ByteView(message.data)));
-}
-
-void Session::Impl::on_delivered(srmudp::MessageId id) {
-    const auto end = tags_.upper_bound(id);
-    for (auto it = tags_.begin(); it != end; ++it)
-        send_frame(encode_ack(it->second));
-    tags_.erase(tags_.begin(), end);
-}
-
-void Session::Impl::on_failed(srmudp::MessageId id, std::error_code reason) {
-    const auto it = tags_.find(id);
-    if (it == tags_.end()) return;
-    send_frame(encode_error(id_, session::undelivered_message(reason, remote_), it->second));
-    tags_.erase(it);
 }
 
 // ---- Status and ending ----------------------------------------------------------------------
@@ -335,17 +297,17 @@ void Session::Impl::change_status(Status status, std::string message) {
 }
 
 void Session::Impl::arm_status_timer() {
-    timer_.cancel();
-    if (options_.status_interval <= srmudp::Duration::zero() || !ws_open_ || failed_) return;
-    timer_.expires_after(options_.status_interval);
-    timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
+    status_timer_.cancel();
+    if (options_.status_interval <= srmudp::Duration::zero() || !ws_ || failed_) return;
+    status_timer_.expires_after(options_.status_interval);
+    status_timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
         if (ec) return;
         if (auto self = weak.lock()) self->on_status_timer();
     });
 }
 
 void Session::Impl::on_status_timer() {
-    if (!ws_open_ || failed_) return;
+    if (!ws_ || failed_) return;
     std::optional<LinkStats> link;
     if (conn_) link = session::to_link_stats(conn_->stats());
     send_frame(encode_status(status_, id_, status_message_, link));
@@ -353,15 +315,20 @@ void Session::Impl::on_status_timer() {
 }
 
 // ERROR, an error frame, an error frame for every message of the client still in flight, then
-// close 1011. Runs once: srmudp reports both closing and closed.
+// close 1011. Runs once: srmudp reports both closing and closed. A detached session has nobody
+// to tell and is finished.
 void Session::Impl::fail(const std::string& message) {
     if (failed_) return;
     failed_ = true;
-    if (!ws_open_) return;
+    count(options_.counters, &BridgeCounters::errors);
+    if (!ws_) {
+        if (started_ && !ws_ended_) finish();
+        return;
+    }
     change_status(Status::error, message);
     send_frame(encode_error(id_, message));
     fail_outstanding(srmudp::make_error_code(srmudp::error::connection_closed));
-    end_websocket(1011, message);
+    end_websocket(kInternalError, message);
 }
 
 void Session::Impl::fail_outstanding(std::error_code reason) {
@@ -376,17 +343,52 @@ void Session::Impl::fail_outstanding(std::error_code reason) {
 }
 
 // The session closes the WebSocket itself: the client is gone for good, so the srmudp
-// connection goes too.
+// connection goes too. The session is finished once the glue reports the close
+// (on_websocket_closed).
 void Session::Impl::end_websocket(std::uint16_t code, const std::string& message) {
-    if (!ws_open_) return;
-    ws_open_ = false;
-    timer_.cancel();
+    ws_ended_ = true;
+    if (!ws_) return;
+    status_timer_.cancel();
     ws_->close(code, close_reason(message));
     close_connection("websocket closed");
 }
 
+// ---- Idle timeout ---------------------------------------------------------------------------
+
+void Session::Impl::touch() {
+    last_activity_ = now();
+}
+
+void Session::Impl::arm_idle_timer() {
+    if (options_.idle_timeout <= srmudp::Duration::zero() || finished_) return;
+    idle_timer_.expires_at(std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            (last_activity_ + options_.idle_timeout).time_since_epoch())));
+    idle_timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->on_idle_timer();
+    });
+}
+
+// Re-armed from the last activity rather than on every frame: one timer wait per idle_timeout.
+void Session::Impl::on_idle_timer() {
+    if (finished_) return;
+    if (now() - last_activity_ < options_.idle_timeout) {
+        arm_idle_timer();
+        return;
+    }
+    count(options_.counters, &BridgeCounters::idle_closed);
+    const std::string message = "no data in either direction for " +
+                                session::describe_duration(options_.idle_timeout) +
+                                "; the proxy closes idle sessions";
+    if (ws_) send_frame(encode_error(id_, message));
+    end_websocket(kNormalClosure, message);
+    close_connection("idle timeout");
+    if (!ws_) finish();
+}
+
 void Session::Impl::send_frame(std::string frame) {
-    if (ws_open_) ws_->send_text(std::move(frame));
+    if (ws_ && !ws_ended_) ws_->send_text(std::move(frame));
 }
 
 // ---- Session --------------------------------------------------------------------------------
@@ -421,6 +423,32 @@ void Session::on_binary_frame(srmudp::ByteView frame) {
 void Session::on_websocket_closed() {
     const auto keep = impl_;
     keep->on_websocket_closed();
+}
+
+bool Session::key_matches(std::string_view key) const {
+    return impl_->key_matches(key);
+}
+
+bool Session::attach(std::shared_ptr<WebSocketSide> ws, std::optional<std::uint64_t> last_seq) {
+    const auto keep = impl_;
+    return keep->attach(std::move(ws), last_seq);
+}
+
+bool Session::attached_to(const WebSocketSide* ws) const {
+    return impl_->attached_to(ws);
+}
+
+void Session::end(const std::string& reason) {
+    const auto keep = impl_;
+    keep->end(reason);
+}
+
+void Session::set_on_finished(std::function<void()> on_finished) {
+    impl_->set_on_finished(std::move(on_finished));
+}
+
+bool Session::finished() const {
+    return impl_->finished();
 }
 
 SessionStats Session::stats() const {
