@@ -117,7 +117,8 @@ class OriginPolicy {
     static std::variant<OriginPolicy, std::string> make(const std::vector<std::string>& allowed);
 
     // nullopt if the request may proceed, else why not, e.g. "origin https://evil.example is
-    // not allowed (--allow-origin)". The origin is quoted with unprintable bytes replaced.
+    // not allowed (--allow-origin)". The origin is echoed with bytes outside printable ASCII
+    // replaced by '?' and cut after 200 characters, so the reason is safe to log.
     std::optional<std::string> check(std::optional<std::string_view> origin_header) const;
 
     // One line for the startup log, e.g. "origins: any (*)" or "origins: https://a.example".

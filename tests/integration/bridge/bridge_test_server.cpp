@@ -87,14 +87,14 @@ int main(int argc, char** argv) {
 
     wsbridge::BridgeOptions options;
     if (args.max_message != 0)
-        options.session.limits = wsbridge::Limits::for_message_size(args.max_message);
+        options.hub.session.limits = wsbridge::Limits::for_message_size(args.max_message);
     options.port = args.ws_a;
     wsbridge::Bridge bridge_a(io, *endpoint_a, options);
     options.port = args.ws_b;
     wsbridge::Bridge bridge_b(io, *endpoint_b, options);
     for (auto* bridge : {&bridge_a, &bridge_b}) {
-        if (auto ec = bridge->start()) {
-            std::cerr << "cannot start bridge: " << ec.message() << "\n";
+        if (auto error = bridge->start()) {
+            std::cerr << "cannot start bridge: " << *error << "\n";
             return 1;
         }
     }
