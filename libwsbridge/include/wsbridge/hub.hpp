@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +40,18 @@ class Endpoint;
 
 namespace wsbridge {
 
+// What happened, for the host program's log. Never contains a key or a token.
+struct HubEvent {
+    enum class Kind { opened, reattached, finished, refused };
+    Kind kind = Kind::opened;
+    std::string connection_id;  // empty for refused
+    std::string remote;         // the target, "1.2.3.4:5" (empty if the request had none)
+    std::string client_address;
+    std::optional<std::string> client_id;
+    int http_status = 0;  // refused: the HTTP status
+    std::string message;  // refused: why; finished: the last status
+};
+
 struct HubOptions {
     // Options of every session (limits, timeouts, re-attach grace, replay).
     SessionOptions session;
@@ -52,6 +65,8 @@ struct HubOptions {
     OriginPolicy origins;
     // If set and not empty, every request must carry it (Authorization: Bearer, or ?token=).
     std::optional<std::string> token;
+    // Told of sessions opened, re-attached and finished, and of refused requests; may be empty.
+    std::function<void(const HubEvent&)> on_event;
 };
 
 // What the glue knows about an upgrade request. Views must stay valid during admit() only.

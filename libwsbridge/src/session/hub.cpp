@@ -29,9 +29,31 @@ class Hub::State : public std::enable_shared_from_this<Hub::State> {
         options.session.counters = counters;
     }
 
-    Refusal refuse(int status, std::string_view reason, std::string message) {
+    Refusal refuse(const UpgradeRequest& request, int status, std::string_view reason,
+                   std::string message) {
         ++refused[std::string(reason)];
+        HubEvent event;
+        event.kind = HubEvent::Kind::refused;
+        event.client_address = request.client_address;
+        event.http_status = status;
+        event.message = message;
+        tell(event);
         return Refusal{status, std::move(message), {}};
+    }
+    void tell(const HubEvent& event) const {
+        if (options.on_event) options.on_event(event);
+    }
+    void tell(HubEvent::Kind kind, const Session& session, const std::string& client_address) {
+        if (!options.on_event) return;
+        const SessionStats stats = session.stats();
+        HubEvent event;
+        event.kind = kind;
+        event.connection_id = stats.connection_id;
+        event.remote = stats.remote;
+        event.client_address = client_address;
+        event.client_id = stats.client_id;
+        event.message = std::string(status_name(stats.status));
+        options.on_event(event);
     }
     void reserve(const std::string& client_address) {
         ++reserved;
@@ -148,6 +170,7 @@ std::shared_ptr<Session> Hub::State::start_session(ProxyRequest request,
     auto session = entry.session;
     sessions.emplace(id, std::move(entry));
     session->start();
+    tell(HubEvent::Kind::opened, *session, client_address);
     return session;
 }
 
@@ -159,7 +182,9 @@ void Hub::State::on_finished(const std::string& connection_id) {
         if (by != by_client.end() && by->second == connection_id) by_client.erase(by);
     }
     release_client(it->second.client_address);
+    const SessionEntry entry = std::move(it->second);
     sessions.erase(it);
+    tell(HubEvent::Kind::finished, *entry.session, entry.client_address);
 }
 
 // ---- Hub ------------------------------------------------------------------------------------
@@ -173,24 +198,26 @@ Hub::~Hub() {
 
 std::variant<Admission, Refusal> Hub::admit(const UpgradeRequest& request) {
     State& s = *state_;
-    if (!s.accepting) return s.refuse(503, "shutdown", "the proxy is shutting down");
-    if (auto why = s.options.origins.check(request.origin)) return s.refuse(403, "origin", *why);
+    if (!s.accepting) return s.refuse(request, 503, "shutdown", "the proxy is shutting down");
+    if (auto why = s.options.origins.check(request.origin))
+        return s.refuse(request, 403, "origin", *why);
     auto parsed = parse_proxy_request(request.resource, request.key_header);
     if (auto* error = std::get_if<RequestError>(&parsed))
-        return s.refuse(400, "request", error->message);
+        return s.refuse(request, 400, "request", error->message);
     auto& proxy = std::get<ProxyRequest>(parsed);
     if (s.options.token && !s.options.token->empty() &&
         !bearer_token_matches(
             request.authorization,
             proxy.token ? std::optional<std::string_view>(*proxy.token) : std::nullopt,
             *s.options.token)) {
-        Refusal refusal = s.refuse(401, "token",
+        Refusal refusal = s.refuse(request, 401, "token",
                                    "a valid bearer token is required (Authorization: Bearer "
                                    "<token>, or the token query parameter)");
         refusal.headers.emplace_back("WWW-Authenticate", "Bearer");
         return refusal;
     }
-    if (auto why = s.options.targets.check(proxy.remote)) return s.refuse(403, "target", *why);
+    if (auto why = s.options.targets.check(proxy.remote))
+        return s.refuse(request, 403, "target", *why);
 
     auto admission = std::make_unique<Admission::State>();
     admission->hub = state_;
@@ -198,7 +225,7 @@ std::variant<Admission, Refusal> Hub::admit(const UpgradeRequest& request) {
     if (proxy.client_id) {
         if (auto waiting = s.waiting_session(*proxy.client_id, *remote_key(proxy))) {
             if (!waiting->key_matches(proxy.encryption_key)) {
-                return s.refuse(409, "client_key",
+                return s.refuse(request, 409, "client_key",
                                 "client_id " + *proxy.client_id + " has a session with " +
                                     proxy.remote.to_string() + " under another encryption key");
             }
@@ -207,13 +234,13 @@ std::variant<Admission, Refusal> Hub::admit(const UpgradeRequest& request) {
     }
     if (!admission->reattach) {
         if (s.sessions.size() + s.reserved >= s.options.max_sessions) {
-            return s.refuse(503, "limit",
+            return s.refuse(request, 503, "limit",
                             "the proxy has reached its limit of " +
                                 std::to_string(s.options.max_sessions) + " sessions");
         }
         auto it = s.per_client.find(request.client_address);
         if (it != s.per_client.end() && it->second >= s.options.max_sessions_per_client) {
-            return s.refuse(429, "client_limit",
+            return s.refuse(request, 429, "client_limit",
                             "too many sessions from " + request.client_address + " (limit " +
                                 std::to_string(s.options.max_sessions_per_client) + ")");
         }
@@ -234,6 +261,7 @@ std::shared_ptr<Attachment> Hub::open(Admission admission, std::shared_ptr<WebSo
     std::shared_ptr<Session> session;
     if (a->reattach && a->reattach->attach(ws, a->request.last_seq)) {
         session = std::move(a->reattach);
+        s.tell(HubEvent::Kind::reattached, *session, a->client_address);
     } else if (!s.accepting) {
         ws->close(1001, "the proxy is shutting down");
         return std::make_shared<SessionAttachment>(nullptr, std::move(ws));
