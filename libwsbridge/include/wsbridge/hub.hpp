@@ -9,7 +9,7 @@
 //   if (auto* refusal = std::get_if<wsbridge::Refusal>(&verdict)) -> answer refusal->http_status
 //   auto attachment = hub.open(std::get<wsbridge::Admission>(std::move(verdict)), side);
 //   attachment->on_text_frame(...) / on_binary_frame(...)  // for each frame
-//   attachment->on_closed();                              // when the WebSocket is gone
+//   attachment->on_closed(dropped);                       // when the WebSocket is gone
 //
 // Not thread-safe: use it from the io_context's thread only, like srmudp::Endpoint. The Hub
 // pulls in neither websocketpp nor Asio.
@@ -111,7 +111,9 @@ class Attachment {
     virtual ~Attachment() = default;
     virtual void on_text_frame(std::string_view frame) = 0;
     virtual void on_binary_frame(srmudp::ByteView frame) = 0;
-    virtual void on_closed() = 0;
+    // The WebSocket is gone; dropped: without a close handshake from the client (see
+    // Session::on_websocket_closed).
+    virtual void on_closed(bool dropped) = 0;
 };
 
 // Counts for /metrics. Gauges are the state now, the rest count from the Hub's start.

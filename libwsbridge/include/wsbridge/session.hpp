@@ -147,11 +147,12 @@ class Session {
     // A binary frame from the client: one binary message, raw. Oversized: error frame and 1009.
     void on_binary_frame(srmudp::ByteView frame);
 
-    // The client's WebSocket closed (or broke). A session with a client_id, a live srmudp
-    // connection and a non-zero reattach_grace waits for attach(); otherwise the srmudp
+    // The client's WebSocket closed. dropped: it broke without a close handshake from the client
+    // (a lost connection, not a goodbye); then a session with a client_id, a live srmudp
+    // connection and a non-zero reattach_grace waits for attach(). Otherwise the srmudp
     // connection closes gracefully (code 0, "websocket closed") and the session is finished.
-    // Nothing is sent to the old WebSocket afterwards.
-    void on_websocket_closed();
+    // Call it for the attached WebSocket only; nothing is sent to it afterwards.
+    void on_websocket_closed(bool dropped = true);
 
     // True if key is the key this session was opened with (compared in constant time against a
     // salted hash; the key itself is not kept).

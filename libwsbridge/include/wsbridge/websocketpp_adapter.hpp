@@ -33,6 +33,7 @@
 #include <string_view>
 #include <utility>
 
+#include <websocketpp/close.hpp>
 #include <websocketpp/common/connection_hdl.hpp>
 #include <websocketpp/frame.hpp>
 #include <websocketpp/http/constants.hpp>
@@ -133,13 +134,20 @@ class WebsocketppAdapter {
         return true;
     }
 
-    // For the close and fail handlers: false if the connection is not the bridge's.
+    // For the close and fail handlers: false if the connection is not the bridge's. A client
+    // that sent no close frame (1006: the connection broke) may re-attach by client_id; one that
+    // said goodbye ends its session.
     bool close(Handle handle) {
         auto it = entries_.find(handle);
         if (it == entries_.end()) return false;
         auto attachment = std::move(it->second.attachment);
         entries_.erase(it);
-        if (attachment) attachment->on_closed();
+        bool dropped = true;
+        std::error_code ec;
+        if (auto con = server_.get_con_from_hdl(handle, ec); !ec) {
+            dropped = con->get_remote_close_code() == websocketpp::close::status::abnormal_close;
+        }
+        if (attachment) attachment->on_closed(dropped);
         return true;
     }
 

@@ -130,8 +130,8 @@ class SessionAttachment final : public Attachment {
     void on_binary_frame(srmudp::ByteView frame) override {
         if (current()) session_->on_binary_frame(frame);
     }
-    void on_closed() override {
-        if (current()) session_->on_websocket_closed();
+    void on_closed(bool dropped) override {
+        if (current()) session_->on_websocket_closed(dropped);
         session_.reset();
     }
 

@@ -105,11 +105,11 @@ bool Session::Impl::key_matches(std::string_view key) const {
     return CRYPTO_memcmp(hash.data(), key_hash_.data(), hash.size()) == 0;
 }
 
-void Session::Impl::on_websocket_closed() {
+void Session::Impl::on_websocket_closed(bool dropped) {
     if (!ws_) return;
     ws_.reset();
     status_timer_.cancel();
-    const bool can_wait = client_id_ && !failed_ && !ws_ended_ && conn_ &&
+    const bool can_wait = dropped && client_id_ && !failed_ && !ws_ended_ && conn_ &&
                           options_.reattach_grace > srmudp::Duration::zero();
     if (can_wait) {
         detach();
@@ -420,9 +420,9 @@ void Session::on_binary_frame(srmudp::ByteView frame) {
     keep->on_binary_frame(frame);
 }
 
-void Session::on_websocket_closed() {
+void Session::on_websocket_closed(bool dropped) {
     const auto keep = impl_;
-    keep->on_websocket_closed();
+    keep->on_websocket_closed(dropped);
 }
 
 bool Session::key_matches(std::string_view key) const {

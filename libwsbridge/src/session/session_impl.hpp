@@ -24,7 +24,7 @@ class Session::Impl : public std::enable_shared_from_this<Session::Impl> {
 
     // session.cpp
     void start();
-    void on_websocket_closed();
+    void on_websocket_closed(bool dropped);
     bool key_matches(std::string_view key) const;
     bool attach(std::shared_ptr<WebSocketSide> ws, std::optional<std::uint64_t> last_seq);
     bool attached_to(const WebSocketSide* ws) const { return ws_ && ws_.get() == ws; }

@@ -40,11 +40,11 @@ class Server : public Bridge::Impl, public std::enable_shared_from_this<Server<C
     std::optional<std::string> start() override {
         if (started_) return std::string("the bridge was already started");
         started_ = true;
-        // Only fatal errors go to stderr: access logs would mix with the host program's
-        // output, and websocketpp logs every rejected upgrade request (a client's mistake).
+        // websocketpp logs nothing: access logs would mix with the host program's output, and
+        // its error channels report clients' mistakes and dropped connections (even at "fatal"
+        // level); what matters reaches the host through the Hub's events and HTTP statuses.
         server_.clear_access_channels(websocketpp::log::alevel::all);
         server_.clear_error_channels(websocketpp::log::elevel::all);
-        server_.set_error_channels(websocketpp::log::elevel::fatal);
         std::error_code ec;
         server_.init_asio(&io_, ec);
         if (ec) return "cannot set up the WebSocket server: " + ec.message();

@@ -218,3 +218,15 @@ TEST_CASE("the bridge counters add up messages - bytes - handshakes") {
     CHECK(options.counters->bytes_to_peer == 5);
     CHECK(options.counters->bytes_from_peer == 5);
 }
+
+TEST_CASE("a client that closes cleanly ends its session even with a client_id") {
+    SessionPair p({}, {}, kKey, "", "&client_id=client-b");
+    p.establish();
+    bool finished = false;
+    p.b->set_on_finished([&] { finished = true; });
+    p.b->on_websocket_closed(/*dropped=*/false);
+    CHECK(p.b->finished());
+    CHECK_FALSE(p.b->stats().awaiting_reattach);
+    REQUIRE(run_until(p.io, [&] { return finished && p.wa->closed(); }));
+    CHECK(p.wa->close_reason.find("closed the connection") != std::string::npos);
+}
