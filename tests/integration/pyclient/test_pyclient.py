@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 """The Python example client (examples/python/srmudp_websocket_example.py), end to end.
 
-    /usr/bin/python3 test_pyclient.py --server PATH/bridge_test_server \
+    /usr/bin/python3 test_pyclient.py --server PATH/autoprox \
         --client PATH/srmudp_websocket_example.py [unittest options]
 
-ProxyPairTest runs two clients (library and CLI) against a real server pair: client A talks to
-proxy A naming proxy B's UDP port, client B the other way round. FakeProxyTest runs the client
+ProxyPairTest runs two clients (library and CLI) against two real autoprox processes: client A
+talks to autoprox A naming autoprox B's UDP port, client B the other way round. FakeProxyTest runs the client
 against a small websockets server in this file that sends exactly the frames a case needs
 (duplicates by seq, drops, refusals), for behaviour a real server cannot be made to show on cue.
 
-The server process is started per test and killed on every exit path; it also ends when its stdin
-closes. Only 127.0.0.1 is used. Every wait has a deadline.
+The autoprox processes are started per test and killed on every exit path (and die with this
+script). Only 127.0.0.1 is used. Every wait has a deadline.
 """
 
 import argparse
@@ -25,8 +25,10 @@ import unittest
 import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "autoprox"))
+import harness as autoprox_harness  # noqa: E402
 
-SERVER = None  # path of bridge_test_server (--server)
+SERVER = None  # path of autoprox (--server)
 CLIENT = None  # path of the example client (--client)
 ex = None  # the example module, imported in main()
 
@@ -39,18 +41,20 @@ TEST_S = 120
 
 
 class ProxyPair:
-    """The server under test: two proxies whose srmudp endpoints can reach each other. This is
-    the one place that knows how to start it (bridge_test_server prints "ready WS_A WS_B UDP_A
-    UDP_B" and runs until its stdin closes)."""
+    """The server under test: two autoprox processes whose srmudp sockets can reach each other
+    (tests/integration/autoprox/harness.py starts them, reads their ports from the JSON
+    "listening" log line and kills them on every exit path)."""
 
     def __init__(self, path):
-        self.process = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        line = self._read_line(READY_S)
-        fields = line.split()
-        if len(fields) != 5 or fields[0] != "ready":
-            self.kill()
-            raise RuntimeError(f"{path} did not get ready: {line!r}")
-        self.ws_a, self.ws_b, self.udp_a, self.udp_b = (int(f) for f in fields[1:])
+        autoprox_harness.AUTOPROX = path
+        self.a = autoprox_harness.Autoprox()
+        try:
+            self.b = autoprox_harness.Autoprox()
+        except BaseException:
+            self.a.kill()
+            raise
+        self.ws_a, self.ws_b = self.a.ws_port, self.b.ws_port
+        self.udp_a, self.udp_b = self.a.udp_port, self.b.udp_port
 
     def url(self, ws_port):
         return f"ws://{HOST}:{ws_port}/v0/ws/proxy"
@@ -62,30 +66,9 @@ class ProxyPair:
     def side_b(self):
         return self.url(self.ws_b), HOST, self.udp_a
 
-    def _read_line(self, timeout):
-        deadline = time.monotonic() + timeout
-        data = b""
-        while not data.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
-                break
-            chunk = os.read(self.process.stdout.fileno(), 1)
-            if not chunk:
-                break
-            data += chunk
-        return data.decode(errors="replace").strip()
-
     def kill(self):
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        for stream in (self.process.stdin, self.process.stdout):
-            if not stream.closed:
-                stream.close()
+        self.a.kill()
+        self.b.kill()
 
 
 async def within(awaitable, seconds=WAIT_S):
@@ -777,7 +760,7 @@ def main():
     parser.add_argument("--server", required=True)
     parser.add_argument("--client", required=True)
     args, rest = parser.parse_known_args()
-    SERVER, CLIENT = args.server, os.path.abspath(args.client)
+    SERVER, CLIENT = os.path.abspath(args.server), os.path.abspath(args.client)
     sys.path.insert(0, os.path.dirname(CLIENT))
     import srmudp_websocket_example
     ex = srmudp_websocket_example
