@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -36,7 +37,8 @@ class io_context;
 
 namespace srmudp {
 class Endpoint;
-}
+struct EndpointOptions;
+}  // namespace srmudp
 
 namespace wsbridge {
 
@@ -128,8 +130,13 @@ struct HubMetrics {
 
 class Hub {
   public:
-    // io and endpoint must outlive the Hub.
+    // Sessions on the host program's endpoint: io and endpoint must outlive the Hub.
     Hub(asio::io_context& io, srmudp::Endpoint& endpoint, HubOptions options = {});
+    // Sessions on an endpoint of the Hub's own, opened with endpoint_options (see
+    // srmudp::Endpoint::open for its errors: nullptr and ec set). io must outlive the Hub.
+    static std::unique_ptr<Hub> open(asio::io_context& io,
+                                     const srmudp::EndpointOptions& endpoint_options,
+                                     HubOptions options, std::error_code& ec);
     // Ends every session like shutdown().
     ~Hub();
     Hub(const Hub&) = delete;
@@ -154,10 +161,14 @@ class Hub {
     std::size_t session_count() const;
     HubMetrics metrics() const;
     const HubOptions& options() const;
+    // The srmudp endpoint every session uses (e.g. for its local_address()).
+    srmudp::Endpoint& endpoint();
 
     class State;
 
   private:
+    // Declared first, destroyed last: the sessions use it until the State goes.
+    std::unique_ptr<srmudp::Endpoint> owned_endpoint_;
     std::shared_ptr<State> state_;
 };
 

@@ -192,8 +192,22 @@ void Hub::State::on_finished(const std::string& connection_id) {
 Hub::Hub(asio::io_context& io, srmudp::Endpoint& endpoint, HubOptions options)
     : state_(std::make_shared<State>(io, endpoint, std::move(options))) {}
 
+std::unique_ptr<Hub> Hub::open(asio::io_context& io,
+                               const srmudp::EndpointOptions& endpoint_options, HubOptions options,
+                               std::error_code& ec) {
+    auto endpoint = srmudp::Endpoint::open(io, endpoint_options, ec);
+    if (!endpoint) return nullptr;
+    auto hub = std::make_unique<Hub>(io, *endpoint, std::move(options));
+    hub->owned_endpoint_ = std::move(endpoint);
+    return hub;
+}
+
 Hub::~Hub() {
     shutdown("the proxy is shutting down");
+}
+
+srmudp::Endpoint& Hub::endpoint() {
+    return state_->endpoint;
 }
 
 std::variant<Admission, Refusal> Hub::admit(const UpgradeRequest& request) {
