@@ -76,7 +76,8 @@ TEST_CASE("a different key fails authentication on both messages") {
     CHECK(consume_initiation(bad, ByteView(init.datagram), r2, consumed) ==
           error::authentication_failed);
 
-    // A response made with another key (a peer that holds it) is rejected by the initiator.
+    // A response made with another key (by a peer that holds it, to an initiation with the same
+    // connection ID) is rejected by the initiator.
     InitiatorState other;
     REQUIRE_FALSE(create_initiation(bad, 7, payload(1, 1), r1, other));
     REQUIRE_FALSE(consume_initiation(bad, ByteView(other.datagram), r2, consumed));
@@ -84,8 +85,8 @@ TEST_CASE("a different key fails authentication on both messages") {
     crypto::TransportKeys keys;
     REQUIRE_FALSE(create_response(consumed, 9, payload(2, 2), response, keys));
     ConsumedResponse answer;
-    CHECK(consume_response(good, other, ByteView(response), answer) ==
-          error::authentication_failed);
+    CHECK(consume_response(good, init, ByteView(response), answer) == error::authentication_failed);
+    CHECK_FALSE(consume_response(bad, other, ByteView(response), answer));  // its own initiator
 }
 
 TEST_CASE("every single-bit change of an initiation or response is rejected") {

@@ -1,7 +1,10 @@
 #include "core/crypto/hash.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "test_helpers.hpp"
 
@@ -94,4 +97,36 @@ TEST_CASE("hkdf_expand is one RFC 5869 HKDF-Expand block with the label as info"
     CHECK(hkdf_expand(secret, "src") == hmac_sha256(ByteView(secret.data(), 32), data));
     CHECK(hkdf_expand(secret, "a") != hkdf_expand(secret, "b"));
     CHECK(hkdf_expand(secret, "") != hkdf_expand(secret, "a"));
+}
+
+TEST_CASE("HMAC-SHA256 keys at the block-size boundary", "[hash]") {
+    // 64 bytes are used as they are; 65 are hashed first (expected values from Python's hmac).
+    Bytes key(64);
+    for (std::size_t i = 0; i < key.size(); ++i)
+        key[i] = static_cast<std::uint8_t>(i);
+    CHECK(array_hex(hmac_sha256(key, as_bytes("boundary"))) ==
+          "04660fc313657aa3500078e1f2788cc4e328654092b137f946516e4d7a17adae");
+    key.push_back(64);
+    CHECK(array_hex(hmac_sha256(key, as_bytes("boundary"))) ==
+          "ea8a9678017bce7c50df43ced20cc4b112ed884969720bb2ec14e24ce582f037");
+}
+
+TEST_CASE("hashes on several threads at once agree with one thread", "[hash]") {
+    const Hash expected_hmac = hmac_sha256(as_bytes("key"), as_bytes("data"));
+    const Hash expected_sha = sha256(as_bytes("data"));
+    std::atomic<int> mismatches{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 2000; ++i) {
+                if (hmac_sha256(as_bytes("key"), as_bytes("data")) != expected_hmac ||
+                    sha256(as_bytes("data")) != expected_sha) {
+                    ++mismatches;
+                }
+            }
+        });
+    }
+    for (std::thread& t : threads)
+        t.join();
+    CHECK(mismatches == 0);
 }

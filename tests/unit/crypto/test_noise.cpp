@@ -392,3 +392,68 @@ TEST_CASE("NNpsk2: a first message with a low-order ephemeral is rejected", "[no
         CHECK(rejects.is_failed());
     }
 }
+
+TEST_CASE("a resumed initiator reads the response like the original", "[noise]") {
+    for (const NoiseSuite& suite : kAllSuites) {
+        Pair p(suite, psk_of(4), psk_of(4));
+        NoiseInitiatorState saved;
+        CHECK_FALSE(p.initiator.save_initiator_state(saved));  // nothing written yet
+        Bytes first, second, payload;
+        REQUIRE_FALSE(p.initiator.write_message(as_bytes("hello"), first));
+        REQUIRE(p.initiator.save_initiator_state(saved));
+        CHECK(saved.ephemeral.public_key == p.initiator.local_ephemeral_public());
+        REQUIRE_FALSE(p.responder.read_message(first, payload));
+        CHECK_FALSE(p.responder.save_initiator_state(saved));  // responders have none
+        REQUIRE_FALSE(p.responder.write_message(as_bytes("world"), second));
+
+        // A forged response fails on a resumed copy without touching the saved state.
+        Bytes forged = second;
+        forged.back() ^= 1;
+        NoiseHandshake victim(saved, psk_of(4));
+        CHECK(victim.read_message(forged, payload) == error::authentication_failed);
+
+        NoiseHandshake resumed(saved, psk_of(4));
+        REQUIRE_FALSE(resumed.is_failed());
+        payload.clear();
+        REQUIRE_FALSE(resumed.read_message(second, payload));
+        CHECK(payload == Bytes(as_bytes("world").begin(), as_bytes("world").end()));
+        REQUIRE_FALSE(p.initiator.read_message(second, payload));
+        const TransportKeys a = resumed.split(), b = p.initiator.split(), c = p.responder.split();
+        CHECK(a.initiator_to_responder == b.initiator_to_responder);
+        CHECK(a.responder_to_initiator == c.responder_to_initiator);
+        CHECK(a.handshake_hash == c.handshake_hash);
+    }
+}
+
+TEST_CASE("a resumed NNpsk2 initiator needs the psk", "[noise]") {
+    const NoiseSuite suite{NoisePattern::nnpsk2, AeadAlgorithm::chacha20_poly1305};
+    Pair p(suite, psk_of(6), psk_of(6));
+    Bytes first, second, payload;
+    REQUIRE_FALSE(p.initiator.write_message(ByteView(), first));
+    NoiseInitiatorState saved;
+    REQUIRE(p.initiator.save_initiator_state(saved));
+    REQUIRE_FALSE(p.responder.read_message(first, payload));
+    REQUIRE_FALSE(p.responder.write_message(ByteView(), second));
+    NoiseHandshake wrong(saved, psk_of(7));
+    CHECK(wrong.read_message(second, payload) == error::authentication_failed);
+    NoiseHandshake right(saved, psk_of(6));
+    CHECK_FALSE(right.read_message(second, payload));
+}
+
+TEST_CASE("the responder makes its key pair only for an authentic NNpsk0 initiation", "[noise]") {
+    const NoiseSuite suite{NoisePattern::nnpsk0, AeadAlgorithm::chacha20_poly1305};
+    Pair wrong_key(suite, psk_of(1), psk_of(2));
+    Bytes first, payload;
+    REQUIRE_FALSE(wrong_key.initiator.write_message(ByteView(), first));
+    CHECK(wrong_key.responder.read_message(first, payload) == error::authentication_failed);
+    CHECK(wrong_key.responder.local_ephemeral_public() == X25519Key{});
+
+    Pair p(suite, psk_of(1), psk_of(1));
+    first.clear();
+    REQUIRE_FALSE(p.initiator.write_message(ByteView(), first));
+    CHECK(p.responder.local_ephemeral_public() == X25519Key{});
+    REQUIRE_FALSE(p.responder.read_message(first, payload));
+    X25519KeyPair expected;
+    REQUIRE(x25519_keypair(ephemeral_of(2), expected));
+    CHECK(p.responder.local_ephemeral_public() == expected.public_key);
+}

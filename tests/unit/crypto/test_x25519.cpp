@@ -1,6 +1,7 @@
 #include "core/crypto/x25519.hpp"
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "test_helpers.hpp"
 
@@ -62,4 +63,68 @@ TEST_CASE("X25519 key pairs accept any 32 bytes and differ per private key", "[x
     REQUIRE(x25519_keypair(all_ff, ones));
     CHECK(zero.public_key != ones.public_key);
     CHECK(zero.public_key != X25519Key{});
+}
+
+TEST_CASE("X25519 key pairs agree with the raw-key function and reuse their context", "[x25519]") {
+    X25519KeyPair alice, bob, carol;
+    REQUIRE(x25519_keypair(kAlicePrivate, alice));
+    REQUIRE(x25519_keypair(kBobPrivate, bob));
+    X25519Key carol_private;
+    carol_private.fill(0x33);
+    REQUIRE(x25519_keypair(carol_private, carol));
+    // Several agreements on one pair, each with another peer: every one must use its own peer.
+    for (int round = 0; round < 2; ++round) {
+        X25519Key with_bob, with_carol, expected;
+        REQUIRE(x25519(alice, bob.public_key, with_bob));
+        CHECK(array_hex(with_bob) ==
+              "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+        REQUIRE(x25519(alice, carol.public_key, with_carol));
+        REQUIRE(x25519(carol_private, alice.public_key, expected));
+        CHECK(with_carol == expected);
+    }
+}
+
+TEST_CASE("a shared key pair agrees like the original and outlives it", "[x25519]") {
+    X25519KeyPair bob, copy;
+    {
+        X25519KeyPair alice;
+        REQUIRE(x25519_keypair(kAlicePrivate, alice));
+        REQUIRE(x25519_keypair(kBobPrivate, bob));
+        REQUIRE(x25519_share_keypair(alice, copy));
+        CHECK(copy.private_key == alice.private_key);
+        CHECK(copy.public_key == alice.public_key);
+        alice.wipe_private();  // the copy keeps its reference
+        X25519Key shared;
+        CHECK_FALSE(x25519(alice, bob.public_key, shared));
+        CHECK(shared == X25519Key{});
+    }
+    X25519Key shared;
+    REQUIRE(x25519(copy, bob.public_key, shared));
+    CHECK(array_hex(shared) == "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+}
+
+TEST_CASE("sharing an empty key pair fails and wipes the target", "[x25519]") {
+    X25519KeyPair empty, target;
+    REQUIRE(x25519_keypair(kAlicePrivate, target));
+    CHECK_FALSE(x25519_share_keypair(empty, target));
+    CHECK(target.private_key == X25519Key{});
+    CHECK(target.public_key == X25519Key{});
+    X25519Key shared;
+    CHECK_FALSE(x25519(target, target.public_key, shared));
+}
+
+TEST_CASE("a key pair made on one thread agrees on another", "[x25519]") {
+    X25519KeyPair alice, bob;
+    REQUIRE(x25519_keypair(kAlicePrivate, alice));
+    REQUIRE(x25519_keypair(kBobPrivate, bob));
+    X25519Key on_main;
+    REQUIRE(x25519(alice, bob.public_key, on_main));
+    X25519Key on_thread{};
+    bool ok = false;
+    std::thread([&] { ok = x25519(alice, bob.public_key, on_thread); }).join();
+    CHECK(ok);
+    CHECK(on_thread == on_main);
+    X25519Key again;
+    REQUIRE(x25519(alice, bob.public_key, again));  // back on this thread
+    CHECK(again == on_main);
 }

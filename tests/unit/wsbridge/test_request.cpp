@@ -275,3 +275,30 @@ TEST_CASE("a value that contains the key - however short - is not echoed", "[req
     CHECK_THAT(parse_error(with("remote_host=1.2.3.4&remote_port=mykey&encryption_key=zz9")),
                Catch::EndsWith("got a value not shown as it may contain the key"));
 }
+
+TEST_CASE("last_seq is a decimal number up to 2^53 - 1", "[request]") {
+    CHECK_FALSE(parse_ok(kValid).last_seq);
+    CHECK(parse_ok(kValid + "&last_seq=0").last_seq == std::optional<std::uint64_t>(0));
+    CHECK(parse_ok(kValid + "&last_seq=174").last_seq == std::optional<std::uint64_t>(174));
+    CHECK(parse_ok(kValid + "&last_seq=9007199254740991").last_seq ==
+          std::optional<std::uint64_t>(9007199254740991ULL));
+    for (const char* bad :
+         {"", "-1", "1.5", "abc", "12x", "9007199254740992", "99999999999999999999999"}) {
+        INFO(bad);
+        CHECK(parse_error(kValid + "&last_seq=" + bad).find("last_seq must be a number") !=
+              std::string::npos);
+    }
+    CHECK(parse_error(kValid + "&last_seq=1&last_seq=2").find("more than once") !=
+          std::string::npos);
+}
+
+TEST_CASE("the token query parameter is decoded and never echoed", "[request]") {
+    CHECK_FALSE(parse_ok(kValid).token);
+    CHECK(parse_ok(kValid + "&token=a%20b").token == std::optional<std::string>("a b"));
+    const std::string secret = "tok-secret-9931";
+    // A later error that would echo a value must not show the token.
+    const std::string message = parse_error(kValid + "&token=" + secret + "&last_seq=" + secret);
+    CHECK(message.find(secret) == std::string::npos);
+    CHECK(parse_error(kValid + "&token=%zz").find("token is not correctly percent-encoded") !=
+          std::string::npos);
+}
