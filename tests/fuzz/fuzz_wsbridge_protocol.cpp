@@ -2,13 +2,16 @@
 // upgrade request resource, and as base64. Checked on every input: a decoded data frame
 // re-encodes to a frame that decodes to the same message; a text message is valid UTF-8; an
 // accepted request has a port and a bounded key; a request error never contains the header key;
-// canonical base64 re-encodes to itself; encoders always write valid UTF-8.
+// canonical base64 re-encodes to itself; encoders always write valid UTF-8; a CIDR block that
+// parses prints to text that parses to the same block; an origin normalises idempotently; the
+// admission policies answer every input without echoing unprintable bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "wsbridge/policy.hpp"
 #include "wsbridge/protocol.hpp"
 
 using namespace wsbridge;
@@ -63,6 +66,29 @@ void check_base64(std::string_view input) {
     if (!round || *round != srmudp::to_bytes(srmudp::as_bytes(input))) std::abort();
 }
 
+bool printable(std::string_view text) {
+    for (char c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7E)
+            return false;
+    return true;
+}
+
+void check_policies(std::string_view input) {
+    if (const auto cidr = Cidr::parse(input)) {
+        const auto again = Cidr::parse(cidr->to_string());
+        if (!again || *again != *cidr) std::abort();
+    }
+    if (const auto origin = normalize_origin(input)) {
+        if (normalize_origin(*origin) != origin) std::abort();
+    }
+    static const OriginPolicy origins =
+        std::get<OriginPolicy>(OriginPolicy::make({"https://a.example", "http://[::1]:8080"}));
+    if (const auto why = origins.check(input); why && !printable(*why)) std::abort();
+    if (bearer_token_matches(input, std::nullopt, "Fz9-token")) {
+        if (input.find("Fz9-token") == std::string_view::npos) std::abort();
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -72,6 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_request(input, std::nullopt);
     check_request(input, kHeaderKey);
     check_base64(input);
+    check_policies(input);
     const std::string status = encode_status(Status::error, input, input);
     if (!is_valid_utf8(srmudp::as_bytes(status))) std::abort();
     return 0;
