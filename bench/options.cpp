@@ -93,6 +93,7 @@ JSON line.
   --sizes KIB,...       goodput message sizes in KiB (default 1,16,64)
   --round-trips N       ping-pong round trips at most (default 20000; also bounded by --seconds)
   --connections K       idle connections for the memory case (default 1000)
+  --clients K           client sockets of the listener handshake case (default 1000; 1-1024)
   --cases LIST          run only these cases: memory,goodput,latency,handshakes (default all)
   --no-enet             skip the ENet reference runs
   --help
@@ -122,6 +123,8 @@ ParseResult parse_options(int argc, char** argv) {
             ok = parse_cases(value, o);
         } else if (arg == "--connections") {
             ok = parse_count(value, 1, 100'000, o.idle_connections);
+        } else if (arg == "--clients") {
+            ok = parse_count(value, 1, 10'000, o.listener_clients);
         } else {
             return fail("unknown option " + std::string(arg));
         }

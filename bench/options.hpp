@@ -19,6 +19,10 @@ struct Options {
     std::size_t max_round_trips = 20000;
     // Memory case: idle connections opened in one EndpointCore pair.
     std::size_t idle_connections = 1000;
+    // Listener handshake case: client Endpoints (sockets) the client thread cycles through. A
+    // client that closes stays closing for 3 PTO (~80 ms here) before it may connect again, so
+    // 1000 clients allow roughly 10,000 handshakes/s; a listener takes at most 1024 at once.
+    std::size_t listener_clients = 1000;
     // ENet reference runs (only when the benchmark was built with ENet).
     bool enet = true;
     // Which cases run (all by default; --cases picks some, e.g. for a profiler run).

@@ -48,15 +48,26 @@ struct LatencyResult {
     std::string error;
 };
 
-// Complete handshakes (both sides established) one after another.
+// Complete handshakes: "core" (sans-IO, both sides on one thread, one after another),
+// "endpoint" (Endpoints over loopback, one after another) or "listener" (what one listening
+// Endpoint completes while many clients connect at once).
 struct HandshakeResult {
     explicit HandshakeResult(std::string name) : method(std::move(name)) {}
 
-    std::string method;  // "core" (sans-IO, in memory) or "endpoint" (Endpoint over loopback)
+    std::string method;
     std::uint64_t count = 0;
     double seconds = 0;
+    // Listener case only: client sockets, and the share of one core each thread used.
+    std::size_t clients = 0;
+    double listener_cpu = 0;
+    double client_cpu = 0;
+    std::string note;  // what the listener's endpoint counted over the whole run
     std::string error;
     double per_second() const { return seconds > 0 ? static_cast<double>(count) / seconds : 0; }
+    // Handshakes per second of the listener thread's CPU time (0 when not measured).
+    double per_listener_cpu_second() const {
+        return listener_cpu > 0 ? per_second() / listener_cpu : 0;
+    }
 };
 
 // Heap held by idle established connections of one EndpointCore pair.

@@ -64,6 +64,8 @@ void run_handshakes(const Options& options, Results& r) {
     r.handshakes.push_back(core_handshakes(options));
     progress("handshakes, Endpoints over loopback");
     r.handshakes.push_back(endpoint_handshakes(options));
+    progress("handshakes, one listening Endpoint and many clients");
+    r.handshakes.push_back(listener_handshakes(options));
     progress("scrypt");
     r.scrypt_ms = scrypt_cost_ms(r.scrypt_error);
 }

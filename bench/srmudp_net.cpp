@@ -1,13 +1,17 @@
 #include "srmudp_net.hpp"
 
+#include <sys/resource.h>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "srmudp/endpoint.hpp"
 #include "srmudp/error.hpp"
@@ -17,6 +21,9 @@ namespace srmudp::bench {
 namespace {
 
 constexpr std::size_t kPingSize = 64;
+constexpr std::size_t kHelloSize = 2048;  // listener case: two packets of 1200-byte datagrams
+// Listener case: handshakes outstanding at once, a few milliseconds of the listener's work.
+constexpr std::size_t kListenerInFlight = 32;
 constexpr std::uint64_t kMaxMessages = std::uint64_t{1} << 40;
 constexpr std::uint64_t kMaxHandshakes = 10'000'000;
 // Time allowed for a connection to come up before the case is reported failed.
@@ -340,6 +347,180 @@ HandshakeResult endpoint_handshakes(const Options& options) {
     run.next();  // closes the last client endpoint from this thread, the client's being stopped
     result.count = w.count;
     result.seconds = w.seconds;
+    result.error = run.failure.get();
+    if (result.error.empty() && w.count == 0) result.error = "no handshake completed";
+    return result;
+}
+
+namespace {
+
+// The listener case. Every client handler runs on the client thread; the listener's on_accept
+// only advances `accepted`.
+//
+// A client connects, sends one message once established, closes once it is delivered and is
+// idle again once closed. Closing keeps the connection (and so the peer address) for 3 PTO, so
+// many more sockets than handshakes in flight are needed: the message's acknowledgement gives
+// the PTO an RTT sample (~80 ms of closing rather than the ~3 s the 333 ms initial RTT would
+// give), and the message spans two packets so the listener acknowledges it at once instead of
+// after its 25 ms ack delay. At most kListenerInFlight handshakes are outstanding: a listener
+// sent every client at once falls behind, and the retransmitted initiations (each authenticated
+// again) would then be most of its work.
+struct ListenerRun {
+    explicit ListenerRun(asio::io_context& client_io) : io(client_io) {}
+
+    struct Client {
+        std::unique_ptr<Endpoint> endpoint;
+        std::shared_ptr<Connection> connection;
+        bool established = false;
+    };
+
+    asio::io_context& io;
+    PeerAddress server;
+    Failure failure;
+    std::atomic<bool> stopping{false};
+    std::atomic<std::uint64_t> accepted{0};
+    std::vector<Client> clients;
+    std::deque<Client*> idle;
+    std::size_t in_flight = 0;
+
+    void start_handshakes() {
+        while (in_flight < kListenerInFlight && !idle.empty() && !stopping.load()) {
+            Client& c = *idle.front();
+            idle.pop_front();
+            connect(c);
+        }
+    }
+
+    void connect(Client& c) {
+        std::error_code ec;
+        c.established = false;
+        c.connection = c.endpoint->connect(server, kHexKey, ec);
+        if (ec) {
+            failure.set("connect: " + ec.message());
+            return;
+        }
+        ++in_flight;
+        ConnectionHandlers h;
+        h.on_delivered = [&c](MessageId) { c.connection->close(); };
+        h.on_state = [this, &c](ConnectionState s, std::error_code reason) {
+            if (s == ConnectionState::established) on_established(c);
+            if (s != ConnectionState::closed) return;
+            if (!c.established) --in_flight;
+            if ((!c.established || reason != error::closed_locally) && !stopping.load()) {
+                failure.set("client closed: " + reason.message());
+            }
+            // Not from inside the handler: replacing the handlers destroys this one.
+            asio::post(io, [this, &c] { on_closed(c); });
+        };
+        c.connection->set_handlers(std::move(h));
+    }
+
+    void on_established(Client& c) {
+        c.established = true;
+        --in_flight;
+        MessageId id = 0;
+        const Bytes hello(kHelloSize, 0x48);
+        if (const auto ec = c.connection->send(MessageKind::binary, hello, id)) {
+            failure.set("send: " + ec.message());
+        }
+        start_handshakes();
+    }
+
+    void on_closed(Client& c) {
+        c.connection->set_handlers({});
+        c.connection.reset();
+        idle.push_back(&c);
+        start_handshakes();
+    }
+
+    // From the main thread once both threads stopped.
+    void drop_clients() {
+        for (Client& c : clients) {
+            if (c.connection) c.connection->set_handlers({});
+        }
+        idle.clear();
+        clients.clear();
+    }
+};
+
+}  // namespace
+
+namespace {
+
+// Datagrams beyond the handful a handshake needs are retransmitted initiations (the listener
+// fell behind) or packets of connections that ended.
+std::string describe_listener(const EndpointStats& s) {
+    const double per_handshake = s.handshakes_completed == 0
+                                     ? 0.0
+                                     : static_cast<double>(s.datagrams_received) /
+                                           static_cast<double>(s.handshakes_completed);
+    char text[192];
+    std::snprintf(text, sizeof text,
+                  "listener over the whole run: %llu handshakes, %.2f datagrams received per "
+                  "handshake, %llu dropped",
+                  static_cast<unsigned long long>(s.handshakes_completed), per_handshake,
+                  static_cast<unsigned long long>(s.datagrams_dropped));
+    return text;
+}
+
+// Every client is a socket: lifts the soft limit on open files (often 1024) towards the hard
+// limit when the clients need more. If that is not enough, opening a client fails and says so.
+void allow_open_files(std::size_t clients) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const rlim_t wanted = static_cast<rlim_t>(clients) + 64;  // and the process's other files
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+        limit.rlim_cur =
+            limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+}  // namespace
+
+HandshakeResult listener_handshakes(const Options& options) {
+    HandshakeResult result("listener");
+    result.clients = options.listener_clients;
+    Side server;
+    Side client;
+    ListenerRun run(client.io);
+    std::error_code ec = server.open();
+    if (!ec) {
+        ec = server.endpoint->listen(kHexKey, [&run](const std::shared_ptr<Connection>&) {
+            run.accepted.fetch_add(1, std::memory_order_relaxed);
+        });
+    }
+    run.server = server.endpoint ? server.endpoint->local_address() : PeerAddress{};
+    allow_open_files(options.listener_clients);
+    for (std::size_t i = 0; i < options.listener_clients && !ec; ++i) {
+        ListenerRun::Client c;
+        c.endpoint = Endpoint::open(client.io, loopback_options(), ec);
+        run.clients.push_back(std::move(c));
+    }
+    if (ec) {
+        result.error = "setup: " + ec.message();
+        run.drop_clients();
+        return result;
+    }
+    for (ListenerRun::Client& c : run.clients)
+        run.idle.push_back(&c);
+    asio::post(client.io, [&run] { run.start_handshakes(); });
+    const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
+    server.start(limit, "srmudp-listen");
+    client.start(limit, "srmudp-clients");
+    const Window w = measure_window(run.accepted, options.warmup(), options.case_time,
+                                    server.thread(), client.thread());
+    run.stopping = true;
+    client.halt();
+    server.halt();
+    result.note = describe_listener(server.endpoint->stats());
+    run.drop_clients();
+    client.stop();
+    server.stop();
+    result.count = w.count;
+    result.seconds = w.seconds;
+    result.listener_cpu = w.sender_cpu;
+    result.client_cpu = w.receiver_cpu;
     result.error = run.failure.get();
     if (result.error.empty() && w.count == 0) result.error = "no handshake completed";
     return result;

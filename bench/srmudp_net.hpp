@@ -27,4 +27,11 @@ LatencyResult srmudp_ping_pong(const Options& options);
 // Endpoint, counts on_state(established) and closes.
 HandshakeResult endpoint_handshakes(const Options& options);
 
+// What a server sees: one listening Endpoint on its own thread, and options.listener_clients
+// client Endpoints (sockets opened once) on another. Each client connects, sends one 2 KiB
+// message, closes once it is delivered and may connect again once closed (an endpoint holds one
+// connection per peer address); a fixed number of handshakes is kept in flight. Counts the
+// connections the listener accepts (handshake complete at the listener).
+HandshakeResult listener_handshakes(const Options& options);
+
 }  // namespace srmudp::bench

@@ -24,12 +24,19 @@ constexpr std::size_t kResponseSize =
 
 static_assert(kResponseSize < kInitiationSize, "a response must be smaller than its initiation");
 
-Bytes make_prologue(ByteView initiation_header) {
-    Bytes prologue(kPrologueLabel.size() + initiation_header.size());
+using Prologue = std::array<std::uint8_t, kPrologueLabel.size() + codec::kInitiationHeaderSize>;
+
+// initiation_header must be the kInitiationHeaderSize bytes the datagram starts with.
+Prologue make_prologue(ByteView initiation_header) {
+    Prologue prologue;
     std::memcpy(prologue.data(), kPrologueLabel.data(), kPrologueLabel.size());
     std::memcpy(prologue.data() + kPrologueLabel.size(), initiation_header.data(),
-                initiation_header.size());
+                codec::kInitiationHeaderSize);
     return prologue;
+}
+
+ByteView view(const Prologue& prologue) {
+    return ByteView(prologue.data(), prologue.size());
 }
 
 void write_payload_fields(codec::Writer& w, const HandshakePayload& p) {
@@ -45,14 +52,6 @@ bool read_payload_fields(codec::Reader& r, HandshakePayload& p) {
     return r.read_u64(p.resume_offset) && r.read_u64(p.max_data);
 }
 
-Bytes initiation_payload(const HandshakePayload& p) {
-    // Zero padding inside the AEAD brings the datagram to kInitiationSize.
-    Bytes payload(kInitiationPayloadSize, 0);
-    codec::Writer w(MutableByteView(payload.data(), payload.size()));
-    write_payload_fields(w, p);
-    return payload;
-}
-
 std::error_code decode_header(ByteView datagram, codec::PacketType expected,
                               std::size_t expected_size, codec::PacketHeader& header) {
     std::size_t header_size = 0;
@@ -65,29 +64,33 @@ std::error_code decode_header(ByteView datagram, codec::PacketType expected,
 
 }  // namespace
 
-InitiatorState::~InitiatorState() {
-    OPENSSL_cleanse(ephemeral_private.data(), ephemeral_private.size());
-}
-
 std::error_code create_initiation(const crypto::Psk& psk, ConnectionId local_cid,
                                   const HandshakePayload& payload, Random& random,
                                   InitiatorState& out) {
-    random.fill(MutableByteView(out.ephemeral_private.data(), out.ephemeral_private.size()));
+    crypto::X25519Key ephemeral;
+    random.fill(MutableByteView(ephemeral.data(), ephemeral.size()));
     out.local_cid = local_cid;
     out.payload = payload;
 
     codec::PacketHeader header;
     header.type = codec::PacketType::initiation;
     header.sender_cid = local_cid;
-    out.datagram.assign(codec::kInitiationHeaderSize, 0);
+    out.datagram.clear();
+    out.datagram.reserve(kInitiationSize);
+    out.datagram.resize(codec::kInitiationHeaderSize, 0);
     if (codec::encode_packet_header(header, MutableByteView(out.datagram)) == 0) {
         return make_error_code(error::internal_error);
     }
-    const Bytes prologue = make_prologue(ByteView(out.datagram));
-    crypto::NoiseHandshake noise(kSuite, true, ByteView(prologue), psk, out.ephemeral_private);
+    crypto::NoiseHandshake noise(kSuite, true, view(make_prologue(ByteView(out.datagram))), psk,
+                                 ephemeral);
+    OPENSSL_cleanse(ephemeral.data(), ephemeral.size());
+    // Zero padding inside the AEAD brings the datagram to kInitiationSize.
+    std::uint8_t fields[kInitiationPayloadSize] = {};
+    codec::Writer w(MutableByteView(fields, sizeof fields));
+    write_payload_fields(w, payload);
     /* psk, e */
-    if (auto ec = noise.write_message(ByteView(initiation_payload(payload)), out.datagram))
-        return ec;
+    if (auto ec = noise.write_message(ByteView(fields, sizeof fields), out.datagram)) return ec;
+    if (!noise.save_initiator_state(out.noise)) return make_error_code(error::internal_error);
     out.ephemeral_public = noise.local_ephemeral_public();
     return {};
 }
@@ -100,12 +103,13 @@ std::error_code consume_initiation(const crypto::Psk& psk, ByteView datagram, Ra
     }
     crypto::X25519Key ephemeral;
     random.fill(MutableByteView(ephemeral.data(), ephemeral.size()));
-    const Bytes prologue = make_prologue(datagram.first(codec::kInitiationHeaderSize));
-    auto noise =
-        std::make_unique<crypto::NoiseHandshake>(kSuite, false, ByteView(prologue), psk, ephemeral);
+    auto noise = std::make_unique<crypto::NoiseHandshake>(
+        kSuite, false, view(make_prologue(datagram.first(codec::kInitiationHeaderSize))), psk,
+        ephemeral);
     OPENSSL_cleanse(ephemeral.data(), ephemeral.size());
     /* psk, e */
     Bytes payload;
+    payload.reserve(kInitiationPayloadSize);
     if (auto ec = noise->read_message(datagram.subspan(codec::kInitiationHeaderSize), payload)) {
         return ec;
     }
@@ -125,7 +129,9 @@ std::error_code create_response(ConsumedInitiation& initiation, ConnectionId loc
     header.type = codec::PacketType::response;
     header.receiver_cid = initiation.initiator_cid;
     header.sender_cid = local_cid;
-    datagram.assign(codec::kResponseHeaderSize, 0);
+    datagram.clear();
+    datagram.reserve(kResponseSize);
+    datagram.resize(codec::kResponseHeaderSize, 0);
     if (codec::encode_packet_header(header, MutableByteView(datagram)) == 0) {
         return make_error_code(error::internal_error);
     }
@@ -150,17 +156,12 @@ std::error_code consume_response(const crypto::Psk& psk, const InitiatorState& i
     }
     if (header.receiver_cid != initiator.local_cid) return make_error_code(error::malformed_packet);
 
-    // Rebuild the initiator's state after message 1; it is deterministic in its inputs.
-    const Bytes prologue =
-        make_prologue(ByteView(initiator.datagram).first(codec::kInitiationHeaderSize));
-    crypto::NoiseHandshake noise(kSuite, true, ByteView(prologue), psk,
-                                 initiator.ephemeral_private);
-    Bytes message1;
-    if (auto ec = noise.write_message(ByteView(initiation_payload(initiator.payload)), message1)) {
-        return ec;
-    }
+    // A fresh state from the saved one: a forged response cannot touch initiator.noise.
+    crypto::NoiseHandshake noise(initiator.noise, psk);
+    if (noise.is_failed()) return make_error_code(error::crypto_failure);
     /* e, ee */
     Bytes payload;
+    payload.reserve(kResponsePayloadSize);
     if (auto ec = noise.read_message(datagram.subspan(codec::kResponseHeaderSize), payload)) {
         return ec;
     }

@@ -41,14 +41,14 @@ struct HandshakePayload {
 
 // What the initiator keeps between sending its initiation and receiving the response. The
 // initiation datagram is kept verbatim for retransmission (same ephemeral key every time, so a
-// simultaneous-open tie-break sees the same value on every copy).
+// simultaneous-open tie-break sees the same value on every copy), and the Noise state after it,
+// from which each response is read without computing the initiation again.
 struct InitiatorState {
-    crypto::X25519Key ephemeral_private{};
     crypto::X25519Key ephemeral_public{};
     ConnectionId local_cid = 0;
     HandshakePayload payload;
     Bytes datagram;
-    ~InitiatorState();
+    crypto::NoiseInitiatorState noise;  // wipes its secrets when destroyed
 };
 
 struct ConsumedInitiation {
@@ -81,8 +81,10 @@ std::error_code create_response(ConsumedInitiation& initiation, ConnectionId loc
                                 const HandshakePayload& payload, Bytes& datagram,
                                 crypto::TransportKeys& keys);
 
-// Authenticates a response to our initiation. Errors: error::malformed_packet,
-// error::unsupported_version, error::authentication_failed (forged, or the peer's key differs).
+// Authenticates a response to our initiation, starting from the Noise state saved in initiator
+// (which it does not change); psk must be the key create_initiation() used. Errors:
+// error::malformed_packet, error::unsupported_version, error::authentication_failed (forged, or the
+// peer's key differs), error::crypto_failure.
 std::error_code consume_response(const crypto::Psk& psk, const InitiatorState& initiator,
                                  ByteView datagram, ConsumedResponse& out);
 

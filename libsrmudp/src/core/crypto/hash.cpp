@@ -1,25 +1,31 @@
-// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) through OpenSSL's EVP_MD and EVP_MAC
-// interfaces, plus HKDF as the Noise framework uses it (revision 34, section 4.3):
+// SHA-256 (FIPS 180-4) through OpenSSL's EVP_MD interface, HMAC-SHA256 (RFC 2104) built on it,
+// and HKDF as the Noise framework uses it (revision 34, section 4.3):
 //   temp_key = HMAC(ck, ikm); out1 = HMAC(temp_key, 0x01); out_i = HMAC(temp_key, out_{i-1} || i)
-// and a single HKDF-Expand block (RFC 5869 section 2.3) with the label as "info".
+// plus a single HKDF-Expand block (RFC 5869 section 2.3) with the label as "info".
+//
+// HMAC is computed here rather than through EVP_MAC: a handshake computes about forty of them,
+// and each EVP_MAC use costs a context copy and a re-key of several microseconds, while
+// HMAC-SHA256 of short inputs is four SHA-256 compressions. Every hash runs on one digest
+// context per thread, set up once and reset (to the SHA-256 initial state) after each use, so
+// no key-dependent state lingers in it.
 #include "core/crypto/hash.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <initializer_list>
 #include <memory>
 
 namespace srmudp::crypto {
 namespace {
 
+constexpr std::size_t kBlockSize = 64;  // SHA-256 block: the HMAC key is padded to it
+constexpr std::uint8_t kInnerPad = 0x36, kOuterPad = 0x5c;
+
 struct MdCtxFree {
     void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct MacCtxFree {
-    void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
 };
 
 [[noreturn]] void openssl_broken() {
@@ -30,13 +36,6 @@ void require(int ok) {
     if (ok != 1) openssl_broken();
 }
 
-// A null key pointer means "keep the previous key" to OpenSSL, so an empty key needs a valid
-// pointer.
-const std::uint8_t* key_pointer(ByteView key) {
-    static const std::uint8_t no_key = 0;
-    return key.empty() ? &no_key : key.data();
-}
-
 // Fetched once: looking an implementation up again for every hash would dominate its cost.
 const EVP_MD* sha256_algorithm() {
     static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
@@ -44,38 +43,52 @@ const EVP_MD* sha256_algorithm() {
     return md;
 }
 
-// An HMAC-SHA256 context set up once (with an empty key) and never used itself: each MAC
-// starts from a copy of it, which shares the fetched HMAC and SHA-256 implementations instead
-// of fetching them by name again. Only read after its construction, so copies may be taken
-// from several threads.
-const EVP_MAC_CTX* hmac_template() {
-    static EVP_MAC_CTX* const ctx = [] {
-        EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-        EVP_MAC_CTX* c = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
-        EVP_MAC_free(mac);  // the context holds its own reference
-        if (c == nullptr) openssl_broken();
-        char digest[] = "SHA256";
-        const OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
-        require(EVP_MAC_init(c, key_pointer(ByteView()), 0, params));
-        return c;
-    }();
-    return ctx;
+// One context per thread: a context is not safe to share, and allocating one per hash costs
+// more than a short hash itself.
+EVP_MD_CTX* digest_context() {
+    thread_local const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+    if (!ctx) openssl_broken();
+    return ctx.get();
 }
 
-// HMAC-SHA256 over the concatenation a || b.
-Hash hmac_parts(ByteView key, ByteView a, ByteView b = {}) {
-    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_dup(hmac_template()));
-    if (!ctx) openssl_broken();
-    require(EVP_MAC_init(ctx.get(), key_pointer(key), key.size(), nullptr));
-    for (ByteView part : {a, b}) {
-        if (!part.empty()) require(EVP_MAC_update(ctx.get(), part.data(), part.size()));
+// SHA-256 of the concatenation of parts into out. Re-initialising the context afterwards
+// overwrites the state, which after an HMAC's inner hash is a secret.
+void digest(std::initializer_list<ByteView> parts, Hash& out) {
+    EVP_MD_CTX* ctx = digest_context();
+    require(EVP_DigestInit_ex2(ctx, sha256_algorithm(), nullptr));
+    for (ByteView part : parts) {
+        if (!part.empty()) require(EVP_DigestUpdate(ctx, part.data(), part.size()));
     }
-    Hash out;
-    std::size_t len = 0;
-    require(EVP_MAC_final(ctx.get(), out.data(), &len, out.size()));
+    unsigned int len = 0;
+    require(EVP_DigestFinal_ex(ctx, out.data(), &len));
     if (len != out.size()) openssl_broken();
-    return out;  // the context's copy of the key is cleansed by EVP_MAC_CTX_free
+    require(EVP_DigestInit_ex2(ctx, nullptr, nullptr));
+}
+
+// HMAC-SHA256 over the concatenation a || b:
+//   H((K' ^ opad) || H((K' ^ ipad) || a || b)), K' = key (or H(key) if longer than a block),
+// zero-padded to the block size.
+Hash hmac_parts(ByteView key, ByteView a, ByteView b = {}) {
+    std::uint8_t block[kBlockSize] = {};
+    if (key.size() > kBlockSize) {
+        Hash hashed_key;
+        digest({key}, hashed_key);
+        std::memcpy(block, hashed_key.data(), hashed_key.size());
+        OPENSSL_cleanse(hashed_key.data(), hashed_key.size());
+    } else if (!key.empty()) {
+        std::memcpy(block, key.data(), key.size());
+    }
+    for (std::uint8_t& byte : block)
+        byte ^= kInnerPad;
+    Hash inner;
+    digest({ByteView(block, kBlockSize), a, b}, inner);
+    for (std::uint8_t& byte : block)
+        byte ^= kInnerPad ^ kOuterPad;
+    Hash out;
+    digest({ByteView(block, kBlockSize), ByteView(inner.data(), inner.size())}, out);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(inner.data(), inner.size());
+    return out;
 }
 
 ByteView view(const Hash& h) {
@@ -105,15 +118,8 @@ Hash sha256(ByteView data) {
 }
 
 Hash sha256(ByteView a, ByteView b) {
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-    if (!ctx) openssl_broken();
-    require(EVP_DigestInit_ex2(ctx.get(), sha256_algorithm(), nullptr));
-    if (!a.empty()) require(EVP_DigestUpdate(ctx.get(), a.data(), a.size()));
-    if (!b.empty()) require(EVP_DigestUpdate(ctx.get(), b.data(), b.size()));
     Hash out;
-    unsigned int len = 0;
-    require(EVP_DigestFinal_ex(ctx.get(), out.data(), &len));
-    if (len != out.size()) openssl_broken();
+    digest({a, b}, out);
     return out;
 }
 

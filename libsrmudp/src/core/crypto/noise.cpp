@@ -19,6 +19,34 @@ ByteView view(const std::array<std::uint8_t, 32>& a) {
     return ByteView(a.data(), a.size());
 }
 
+// InitializeSymmetric's h: the protocol name if it fits in HASHLEN bytes (zero-padded), else
+// its hash. Computed once per suite (every handshake starts with it); false for an invalid
+// suite.
+bool initial_hash(NoiseSuite suite, Hash& out) {
+    static const auto table = [] {
+        std::array<std::array<Hash, 2>, 2> t{};  // [pattern][aead - 1]
+        for (NoisePattern p : {NoisePattern::nnpsk0, NoisePattern::nnpsk2}) {
+            for (AeadAlgorithm a : {AeadAlgorithm::chacha20_poly1305, AeadAlgorithm::aes256_gcm}) {
+                const std::string name = noise_protocol_name({p, a});
+                Hash& h = t[static_cast<std::size_t>(p)][static_cast<std::size_t>(a) - 1];
+                if (name.size() <= h.size()) {
+                    std::memcpy(h.data(), name.data(), name.size());
+                } else {
+                    h = sha256(as_bytes(name));
+                }
+            }
+        }
+        return t;
+    }();
+    const bool valid_pattern =
+        suite.pattern == NoisePattern::nnpsk0 || suite.pattern == NoisePattern::nnpsk2;
+    const bool valid_aead =
+        suite.aead == AeadAlgorithm::chacha20_poly1305 || suite.aead == AeadAlgorithm::aes256_gcm;
+    if (!valid_pattern || !valid_aead) return false;
+    out = table[static_cast<std::size_t>(suite.pattern)][static_cast<std::size_t>(suite.aead) - 1];
+    return true;
+}
+
 }  // namespace
 
 std::string noise_protocol_name(NoiseSuite suite) {
@@ -47,6 +75,11 @@ std::string noise_protocol_name(NoiseSuite suite) {
     return "Noise_" + pattern + "_25519_" + cipher + "_SHA256";
 }
 
+NoiseInitiatorState::~NoiseInitiatorState() {
+    OPENSSL_cleanse(ck.data(), ck.size());
+    OPENSSL_cleanse(h.data(), h.size());
+}
+
 TransportKeys::~TransportKeys() {
     OPENSSL_cleanse(initiator_to_responder.data(), initiator_to_responder.size());
     OPENSSL_cleanse(responder_to_initiator.data(), responder_to_initiator.size());
@@ -56,20 +89,31 @@ TransportKeys::~TransportKeys() {
 NoiseHandshake::NoiseHandshake(NoiseSuite suite, bool initiator, ByteView prologue, const Psk& psk,
                                const X25519Key& ephemeral_private)
     : suite_(suite), initiator_(initiator), psk_(psk) {
-    // InitializeSymmetric: names up to HASHLEN bytes are used zero-padded, longer ones hashed.
-    const std::string name = noise_protocol_name(suite);
-    if (name.empty()) {
+    if (!initial_hash(suite, h_)) {
         fail(error::invalid_argument);
         return;
     }
-    if (name.size() <= h_.size()) {
-        std::memcpy(h_.data(), name.data(), name.size());
-    } else {
-        h_ = sha256(as_bytes(name));
-    }
     ck_ = h_;
     mix_hash(prologue);
-    if (!x25519_keypair(ephemeral_private, e_)) fail(error::crypto_failure);
+    e_.private_key = ephemeral_private;
+}
+
+NoiseHandshake::NoiseHandshake(const NoiseInitiatorState& saved, const Psk& psk)
+    : suite_(saved.suite),
+      initiator_(true),
+      step_(Step::response),
+      psk_(psk),
+      ck_(saved.ck),
+      h_(saved.h) {
+    if (!x25519_share_keypair(saved.ephemeral, e_)) fail(error::crypto_failure);
+}
+
+bool NoiseHandshake::save_initiator_state(NoiseInitiatorState& out) const {
+    if (!initiator_ || step_ != Step::response) return false;
+    out.suite = suite_;
+    out.ck = ck_;
+    out.h = h_;
+    return x25519_share_keypair(e_, out.ephemeral);
 }
 
 NoiseHandshake::~NoiseHandshake() {
@@ -113,7 +157,7 @@ std::error_code NoiseHandshake::read_message(ByteView message, Bytes& payload_ou
 
 bool NoiseHandshake::write_initiation(ByteView payload, Bytes& out) {
     if (suite_.pattern == NoisePattern::nnpsk0) mix_key_and_hash(view(psk_)); /* psk */
-    write_e(out);                                                             /* e */
+    if (!write_e(out)) return false;                                          /* e */
     return encrypt_and_hash(payload, out);
 }
 
@@ -126,12 +170,13 @@ std::error_code NoiseHandshake::read_initiation(ByteView message, Bytes& payload
     // Our response needs DH(e, re). NNpsk2's first message is not yet bound to the psk, so
     // anyone can send a low-order re; reject it now rather than fail while responding. The
     // result is kept for the response, so the agreement is computed once.
+    if (!ensure_ephemeral()) return make_error_code(error::crypto_failure);
     ee_ready_ = x25519(e_, re_, ee_);
     return ee_ready_ ? std::error_code() : make_error_code(error::authentication_failed);
 }
 
 bool NoiseHandshake::write_response(ByteView payload, Bytes& out) {
-    write_e(out);                                                             /* e */
+    if (!write_e(out)) return false;                                          /* e */
     if (!mix_dh_ee()) return false;                                           /* ee */
     if (suite_.pattern == NoisePattern::nnpsk2) mix_key_and_hash(view(psk_)); /* psk */
     return encrypt_and_hash(payload, out);
@@ -145,10 +190,20 @@ std::error_code NoiseHandshake::read_response(ByteView message, Bytes& payload_o
     return decrypt_and_hash(message.subspan(kX25519KeySize), payload_out);
 }
 
-void NoiseHandshake::write_e(Bytes& out) {
+bool NoiseHandshake::ensure_ephemeral() {
+    if (e_.pkey) return true;
+    X25519Key private_key = e_.private_key;  // x25519_keypair() must not read what it writes
+    const bool ok = x25519_keypair(private_key, e_);
+    OPENSSL_cleanse(private_key.data(), private_key.size());
+    return ok;
+}
+
+bool NoiseHandshake::write_e(Bytes& out) {
+    if (!ensure_ephemeral()) return false;
     out.insert(out.end(), e_.public_key.begin(), e_.public_key.end());
     mix_hash(view(e_.public_key));
     mix_key(view(e_.public_key));  // the psk rule of section 9.2
+    return true;
 }
 
 void NoiseHandshake::read_e(ByteView message) {

@@ -51,6 +51,22 @@ struct TransportKeys {
     ~TransportKeys();  // wipes all three
 };
 
+// The initiator's HandshakeState between sending its message and reading the response: the
+// chaining key, the handshake hash and its ephemeral key pair (the sending key and nonce are
+// replaced by the response's first MixKey). A NoiseHandshake built from it reads the response
+// without computing the first message or the key pair again; the saved state itself never
+// changes, so a forged response cannot damage it. Move-only; wipes its secrets when destroyed.
+struct NoiseInitiatorState {
+    NoiseSuite suite{};
+    Hash ck{};
+    Hash h{};
+    X25519KeyPair ephemeral;
+    NoiseInitiatorState() = default;
+    NoiseInitiatorState(NoiseInitiatorState&&) = default;
+    NoiseInitiatorState& operator=(NoiseInitiatorState&&) = default;
+    ~NoiseInitiatorState();
+};
+
 // One side of one handshake. Call order: the initiator write_message()s, the responder
 // read_message()s then write_message()s, the initiator read_message()s; then both split().
 // Noise state is not rollback-safe: after any error is_failed() is true, every later call
@@ -59,8 +75,14 @@ class NoiseHandshake {
   public:
     // ephemeral_private: this side's 32 random ephemeral bytes, drawn by the caller from
     // srmudp::Random so tests and the simulator are deterministic. Check is_failed() after.
+    // The key pair is computed when it is first needed: by the initiator's write_message, or by
+    // the responder's read_message once the first message has authenticated (with NNpsk0 a
+    // forged initiation then costs no scalar multiplication).
     NoiseHandshake(NoiseSuite suite, bool initiator, ByteView prologue, const Psk& psk,
                    const X25519Key& ephemeral_private);
+    // An initiator resumed from save_initiator_state(), ready to read_message() the response.
+    // Check is_failed() after (crypto_failure: OpenSSL could not take the key).
+    NoiseHandshake(const NoiseInitiatorState& saved, const Psk& psk);
     ~NoiseHandshake();  // wipes every key
     NoiseHandshake(const NoiseHandshake&) = delete;
     NoiseHandshake& operator=(const NoiseHandshake&) = delete;
@@ -76,9 +98,14 @@ class NoiseHandshake {
     // invalid_argument (not the peer's turn, or failed before), crypto_failure.
     std::error_code read_message(ByteView message, Bytes& payload_out);
 
+    // The initiator's state after its write_message, for the constructor above (it shares this
+    // side's key pair). Returns false on a responder or at any other step, or if OpenSSL fails.
+    bool save_initiator_state(NoiseInitiatorState& out) const;
+
     bool is_complete() const { return step_ == Step::complete; }
     bool is_failed() const { return step_ == Step::failed; }
     bool is_initiator() const { return initiator_; }
+    // This side's ephemeral public key; all zero until its key pair exists (see the constructor).
     const X25519Key& local_ephemeral_public() const { return e_.public_key; }
 
     // Split(): the transport keys and the handshake hash. Only valid once is_complete(); calling
@@ -93,7 +120,8 @@ class NoiseHandshake {
     std::error_code read_initiation(ByteView message, Bytes& payload_out);
     std::error_code read_response(ByteView message, Bytes& payload_out);
 
-    void write_e(Bytes& out);
+    bool ensure_ephemeral();
+    bool write_e(Bytes& out);
     void read_e(ByteView message);
     bool mix_dh_ee();
     void mix_hash(ByteView data);
@@ -110,7 +138,7 @@ class NoiseHandshake {
     bool initiator_;
     Step step_ = Step::initiation;
     Psk psk_;
-    X25519KeyPair e_;
+    X25519KeyPair e_;  // private_key set at construction; public_key and pkey by ensure_ephemeral
     X25519Key re_{};
     X25519Key ee_{};  // DH(e, re), computed once the peer's e is known; wiped once mixed
     bool ee_ready_ = false;
