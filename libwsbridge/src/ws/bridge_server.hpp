@@ -88,7 +88,7 @@ class Server : public Bridge::Impl, public std::enable_shared_from_this<Server<C
     // Whether the response was given while the handler ran, or must be sent later.
     struct Pending {
         bool in_handler = true;
-        bool answered = false;
+        typename WsServer::connection_ptr connection;  // until answered
     };
 
     // The adapter's handlers, each through a weak_ptr (see the lifetime note at the top).
@@ -149,21 +149,24 @@ class Server : public Bridge::Impl, public std::enable_shared_from_this<Server<C
             request.headers.emplace_back(std::move(lower), value);
         }
         auto pending = std::make_shared<Pending>();
-        std::weak_ptr<typename WsServer::connection_type> weak_con = con;
-        options_.http(request, [weak_con, pending](HttpResponse response) {
-            if (pending->answered) return;
-            pending->answered = true;
-            auto c = weak_con.lock();
-            if (!c) return;
+        // The responder holds the connection: after defer_http_response() nothing else does, and
+        // websocketpp would drop it before a later answer. Answering releases it.
+        pending->connection = con;
+        options_.http(request, [pending](HttpResponse response) {
+            auto c = std::move(pending->connection);
+            if (!c) return;  // answered already
             c->set_status(static_cast<websocketpp::http::status_code::value>(response.status));
             c->replace_header("Content-Type", response.content_type);
             for (const auto& [name, value] : response.headers)
                 c->replace_header(name, value);
             c->set_body(std::move(response.body));
-            if (!pending->in_handler) c->send_http_response();
+            if (!pending->in_handler) {
+                std::error_code send_ec;  // the client may have gone meanwhile
+                c->send_http_response(send_ec);
+            }
         });
         pending->in_handler = false;
-        if (!pending->answered) con->defer_http_response();
+        if (pending->connection) con->defer_http_response();
     }
 
     asio::io_context& io_;
