@@ -61,6 +61,8 @@ REATTACH_FIRST_DELAY_S = 0.25
 REATTACH_MAX_DELAY_S = 4.0
 REJECTION_BODY_LIMIT = 4096
 REDACT_MIN_CHARS = 8
+# Frames kept after sending until the server's count says it took them (for a re-attach).
+RESEND_LIMIT_BYTES = 16 << 20
 
 MessageId = Union[str, int]
 
@@ -95,11 +97,13 @@ class Data:
 
 @dataclasses.dataclass(frozen=True)
 class Status:
-    """A status frame: status is one of STATUSES; stats is the server's counters, if sent."""
+    """A status frame: status is one of STATUSES; stats is the server's counters, if sent;
+    received is how many of this client's messages the session has taken (client_id sessions)."""
     status: str
     message: str
     connection_id: str
     stats: Optional[dict] = None
+    received: Optional[int] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,9 +135,12 @@ def parse_frame(raw: Union[str, bytes]) -> Optional[Event]:
     kind = frame.get("type")
     if kind == "status":
         stats = frame.get("stats")
+        received = frame.get("received")
+        if isinstance(received, bool) or not isinstance(received, int) or received < 0:
+            received = None
         return Status(str(frame.get("status", "")), str(frame.get("message", "")),
                       str(frame.get("connection_id", "")),
-                      stats if isinstance(stats, dict) else None)
+                      stats if isinstance(stats, dict) else None, received)
     if kind == "data":
         return _parse_data(frame)
     if kind == "ack":
@@ -302,6 +309,11 @@ class SRMUDPWebSocketClient:
         self._closing = False
         # Ids sent and not yet acked or failed -> the future of an *_acked call, or None.
         self._outstanding: dict = {}
+        # Frames handed to the WebSocket and not yet counted by the server ("received" in its
+        # status frames): (index, payload), sent again after a re-attach. Bounded by bytes.
+        self._sent = 0
+        self._unconfirmed: collections.deque = collections.deque()
+        self._unconfirmed_bytes = 0
         self._auto_ids = itertools.count(1)
 
     async def __aenter__(self) -> "SRMUDPWebSocketClient":
@@ -431,14 +443,44 @@ class SRMUDPWebSocketClient:
                 async with self._cond:
                     await self._cond.wait_for(lambda: self._ws is not ws or self._ended)
                 continue
+            self._keep_for_resend(payload)
             try:
                 # With the WebSocket open, send() writes the frame before its first await, so a
-                # ConnectionClosed here came after the frame was handed to the socket: its fate
-                # is unknown, as for any frame in flight when a connection drops. An id tells.
+                # ConnectionClosed here came after the frame was handed to the socket: whether
+                # the server took it, its count tells after the re-attach.
                 await ws.send(payload)
             except ConnectionClosed:
                 pass
             return
+
+    def _keep_for_resend(self, payload: Union[str, bytes]) -> None:
+        index = self._sent
+        self._sent += 1
+        if not (self.auto_reattach and self.client_id):
+            return
+        self._unconfirmed.append((index, payload))
+        self._unconfirmed_bytes += len(payload)
+        while self._unconfirmed_bytes > RESEND_LIMIT_BYTES and len(self._unconfirmed) > 1:
+            _, dropped = self._unconfirmed.popleft()
+            self._unconfirmed_bytes -= len(dropped)
+
+    def _confirmed(self, received: int) -> None:
+        """The server has taken our first `received` messages: they need no resend."""
+        while self._unconfirmed and self._unconfirmed[0][0] < received:
+            _, payload = self._unconfirmed.popleft()
+            self._unconfirmed_bytes -= len(payload)
+
+    async def _resend(self, ws, received: Optional[int]) -> None:
+        """After a re-attach: sends again what the dropped WebSocket did not deliver."""
+        if received is None:
+            return  # a server without the count: nothing can be decided
+        first = self._unconfirmed[0][0] if self._unconfirmed else self._sent
+        if received < first:
+            await self._handle(Error(f"{first - received} message(s) sent before the WebSocket "
+                                     f"dropped were lost (more than the resend limit)"))
+        for index, payload in list(self._unconfirmed):
+            if index >= received:
+                await ws.send(payload)
 
     # ---- Receiving
 
@@ -562,10 +604,13 @@ class SRMUDPWebSocketClient:
     async def _adopt(self, ws, first: list) -> None:
         """Makes ws the session's WebSocket, after checking the session survived the drop."""
         status = first[-1]
-        if self.connection_id is not None and status.connection_id != self.connection_id:
+        lost = self.connection_id is not None and status.connection_id != self.connection_id
+        if lost:
             await self._lost_session(status.connection_id)
         for event in first:
             await self._handle(event)
+        if not lost:
+            await self._resend(ws, status.received)
         async with self._cond:
             self._ws = ws
             self._cond.notify_all()
@@ -574,6 +619,9 @@ class SRMUDPWebSocketClient:
         # The server no longer had our session (grace period over, or it restarted) and began a
         # new one: its seq starts again at 1, and messages in flight will never be acked.
         self.last_seq = 0
+        self._sent = 0
+        self._unconfirmed.clear()
+        self._unconfirmed_bytes = 0
         message = (f"message lost: the WebSocket dropped and the server started a new session "
                    f"{new_id} instead of {self.connection_id}")
         for message_id in list(self._outstanding):
@@ -589,6 +637,8 @@ class SRMUDPWebSocketClient:
                 self.status, self.status_message = event.status, event.message
                 self.connection_id = event.connection_id or self.connection_id
                 self.stats = event.stats if event.stats is not None else self.stats
+                if event.received is not None:
+                    self._confirmed(event.received)
             elif isinstance(event, (Ack, Error)) and event.id is not None:
                 self._resolve(event)
             self._cond.notify_all()

@@ -135,9 +135,12 @@ std::variant<ClientData, FrameError> decode_client_binary_frame(srmudp::ByteView
 // Every encoder writes compact JSON with "type" first and the seed's field order. Strings that
 // are not valid UTF-8 have each bad sequence replaced by U+FFFD, so the output always is.
 
-// {"type":"status","status":..,"connection_id":..,"message":..[,"stats":{..}]}.
+// {"type":"status","status":..,"connection_id":..,"message":..[,"stats":{..}][,"received":N]}.
+// received: how many data messages the session has taken from its client so far (sessions with a
+// client_id), so that a client that re-attaches knows which of its frames to send again.
 std::string encode_status(Status status, std::string_view connection_id, std::string_view message,
-                          const std::optional<LinkStats>& stats = std::nullopt);
+                          const std::optional<LinkStats>& stats = std::nullopt,
+                          std::optional<std::uint64_t> received = std::nullopt);
 
 // {"type":"data","format":"text","data":..,"seq":..} for a text message, or format "binary"
 // with the base64 of data. seq numbers the session's data frames to the client from 1 so that a

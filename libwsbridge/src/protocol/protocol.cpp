@@ -253,7 +253,8 @@ std::string_view status_name(Status status) noexcept {
 }
 
 std::string encode_status(Status status, std::string_view connection_id, std::string_view message,
-                          const std::optional<LinkStats>& stats) {
+                          const std::optional<LinkStats>& stats,
+                          std::optional<std::uint64_t> received) {
     std::string out;
     StringSink sink{out};
     JsonWriter writer(sink);
@@ -264,6 +265,10 @@ std::string encode_status(Status status, std::string_view connection_id, std::st
     write_field(writer, "connection_id", connection_id);
     write_field(writer, "message", message);
     if (stats) write_stats(writer, *stats);
+    if (received) {
+        writer.Key("received");
+        writer.Uint64(*received);
+    }
     writer.EndObject();
     return out;
 }

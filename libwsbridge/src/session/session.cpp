@@ -292,7 +292,7 @@ void Session::Impl::on_state(srmudp::ConnectionState state, std::error_code reas
 void Session::Impl::change_status(Status status, std::string message) {
     status_ = status;
     status_message_ = std::move(message);
-    send_frame(encode_status(status_, id_, status_message_));
+    send_frame(encode_status(status_, id_, status_message_, std::nullopt, received_count()));
     arm_status_timer();
 }
 
@@ -310,7 +310,7 @@ void Session::Impl::on_status_timer() {
     if (!ws_ || failed_) return;
     std::optional<LinkStats> link;
     if (conn_) link = session::to_link_stats(conn_->stats());
-    send_frame(encode_status(status_, id_, status_message_, link));
+    send_frame(encode_status(status_, id_, status_message_, link, received_count()));
     arm_status_timer();
 }
 

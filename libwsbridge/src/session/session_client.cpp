@@ -12,11 +12,13 @@ namespace wsbridge {
 
 void Session::Impl::on_text_frame(std::string_view frame) {
     if (!ws_ || ws_ended_) return;
+    ++client_messages_;
     on_decoded(decode_client_text_frame(frame, options_.limits));
 }
 
 void Session::Impl::on_binary_frame(srmudp::ByteView frame) {
     if (!ws_ || ws_ended_) return;
+    ++client_messages_;
     on_decoded(decode_client_binary_frame(frame, options_.limits));
 }
 

@@ -55,6 +55,11 @@ class Session::Impl : public std::enable_shared_from_this<Session::Impl> {
     void arm_idle_timer();
     void on_idle_timer();
     void send_frame(std::string frame);
+    // The client's data messages taken so far, for status frames of re-attachable sessions.
+    std::optional<std::uint64_t> received_count() const {
+        if (!client_id_) return std::nullopt;
+        return client_messages_;
+    }
     // session_client.cpp
     void on_decoded(std::variant<ClientData, FrameError>&& decoded);
     void on_frame_error(const FrameError& error);
@@ -110,7 +115,8 @@ class Session::Impl : public std::enable_shared_from_this<Session::Impl> {
     std::deque<std::pair<std::uint64_t, std::string>> replay_;
     std::size_t replay_bytes_ = 0;
     std::uint64_t next_seq_ = 1;
-    std::uint64_t sent_seq_ = 0;  // highest seq handed to a WebSocket
+    std::uint64_t sent_seq_ = 0;         // highest seq handed to a WebSocket
+    std::uint64_t client_messages_ = 0;  // WebSocket data messages from the client, good or bad
     std::uint64_t messages_to_peer_ = 0;
     std::uint64_t messages_from_peer_ = 0;
     std::uint64_t receive_pauses_ = 0;

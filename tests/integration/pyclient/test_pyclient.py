@@ -18,6 +18,7 @@ import asyncio
 import http
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -289,6 +290,37 @@ class ProxyPairTest(unittest.TestCase):
             self.assertEqual([d.data for d in got], [f"m{n} {filler}" for n in range(count)])
             self.assertEqual([d.seq for d in got], list(range(2, count + 2)))
             self.assertEqual(a.reattaches, 1)
+            await self.close_all(a, b)
+        run_async(run())
+
+    def test_reattach_resends_what_the_dropped_websocket_swallowed(self):
+        async def run():
+            # Proxy A stops reading (SIGSTOP) while client A sends 8 MB: the kernel's buffers
+            # fill, the rest waits in the client's own buffer, and then the connection dies
+            # with it. After the re-attach the proxy's count ("received") tells the client
+            # which frames to send again; B must get each message exactly once, in order.
+            a, b = await self.seq_pair()
+            count = 400
+            filler = "y" * 20000
+            texts = [f"s{n} {filler}" for n in range(count)]
+
+            async def send_all():
+                for text in texts:
+                    await a.send_text(text)
+            self.proxy.a.signal(signal.SIGSTOP)
+            try:
+                sender = asyncio.create_task(send_all())
+                await asyncio.sleep(1.0)  # the sender is blocked on a full buffer by now
+                self.assertFalse(sender.done())
+                a._ws.transport.abort()  # the network drops A's WebSocket
+            finally:
+                self.proxy.a.signal(signal.SIGCONT)
+            await within(sender, 60)
+            got = [await within(b.receive_data(), 60) for _ in range(count)]
+            self.assertEqual([d.data for d in got], texts)
+            self.assertEqual(a.reattaches, 1)
+            await within(a.send_text_acked("last"))
+            self.assertEqual((await within(b.receive_data())).data, "last")
             await self.close_all(a, b)
         run_async(run())
 

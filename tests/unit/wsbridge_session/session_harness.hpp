@@ -34,6 +34,7 @@ struct Frame {
     std::string type, status, format, data, message, connection_id;
     bool has_stats = false;
     std::uint64_t seq = 0;  // 0: absent
+    std::optional<std::uint64_t> received;
     std::optional<MessageTag> id;
     std::string raw;
 };
@@ -58,6 +59,8 @@ inline Frame parse_frame(const std::string& text) {
     f.connection_id = str("connection_id");
     f.has_stats = doc.HasMember("stats") && doc["stats"].IsObject();
     if (doc.HasMember("seq") && doc["seq"].IsUint64()) f.seq = doc["seq"].GetUint64();
+    if (doc.HasMember("received") && doc["received"].IsUint64())
+        f.received = doc["received"].GetUint64();
     if (doc.HasMember("id")) {
         if (doc["id"].IsString()) f.id = MessageTag{std::string(doc["id"].GetString())};
         if (doc["id"].IsInt64()) f.id = MessageTag{doc["id"].GetInt64()};

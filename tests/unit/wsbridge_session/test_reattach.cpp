@@ -230,3 +230,24 @@ TEST_CASE("a client that closes cleanly ends its session even with a client_id")
     REQUIRE(run_until(p.io, [&] { return finished && p.wa->closed(); }));
     CHECK(p.wa->close_reason.find("closed the connection") != std::string::npos);
 }
+
+TEST_CASE("status frames of a client_id session count the client's messages taken") {
+    SessionOptions options;
+    options.status_interval = std::chrono::milliseconds(100);
+    SessionPair p(options, {}, kKey, "", "&client_id=client-b");
+    p.establish();
+    CHECK_FALSE(p.wa->frames("status").back().received);  // no client_id: no count
+    CHECK(p.wb->frames("status").back().received == std::optional<std::uint64_t>(0));
+    p.b->on_text_frame(data_frame("text", "one"));
+    p.b->on_text_frame("not json");  // a bad frame was taken too
+    const srmudp::Bytes raw{1, 2, 3};
+    p.b->on_binary_frame(srmudp::ByteView(raw));
+    REQUIRE(run_until(p.io, [&] {
+        const auto s = p.wb->frames("status");
+        return s.back().has_stats && s.back().received == std::optional<std::uint64_t>(3);
+    }));
+    p.b->on_websocket_closed();
+    auto wb2 = std::make_shared<FakeWebSocket>();
+    REQUIRE(p.b->attach(wb2, std::nullopt));
+    CHECK(wb2->frames("status")[0].received == std::optional<std::uint64_t>(3));
+}
