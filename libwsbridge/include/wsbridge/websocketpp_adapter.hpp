@@ -190,13 +190,25 @@ class WebsocketppAdapter {
         }
         void close(std::uint16_t code, std::string reason) override {
             std::error_code ec;
-            if (auto con = connection()) con->close(code, reason, ec);
+            if (auto con = connection()) {
+                // The close handshake needs the client's close frame: read again.
+                if (held_) con->resume_reading();
+                con->close(code, reason, ec);
+            }
+            held_.reset();
         }
+        // websocketpp keeps a connection alive only through its pending operations: with
+        // reading paused and nothing being written, it would destroy the connection (closing
+        // the socket) without calling any handler. The side holds it while paused.
         void pause_reading() override {
-            if (auto con = connection()) con->pause_reading();
+            if (auto con = connection()) {
+                held_ = con;
+                con->pause_reading();
+            }
         }
         void resume_reading() override {
             if (auto con = connection()) con->resume_reading();
+            held_.reset();
         }
         std::size_t buffered_amount() const override {
             auto con = connection();
@@ -209,6 +221,7 @@ class WebsocketppAdapter {
             return std::static_pointer_cast<typename Server::connection_type>(handle_.lock());
         }
         Handle handle_;
+        ConnectionPtr held_;  // while reading is paused
     };
 
     struct Entry {

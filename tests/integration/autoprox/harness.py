@@ -221,10 +221,10 @@ def payload_of(frame):
 class Pair:
     """Two autoprox instances, A and B; open() gives two clients talking to each other."""
 
-    def __init__(self, test, args_a=(), args_b=()):
-        self.a = Autoprox(*args_a)
+    def __init__(self, test, args_a=(), args_b=(), env=None):
+        self.a = Autoprox(*args_a, env=env)
         test.addCleanup(self.a.kill)
-        self.b = Autoprox(*args_b)
+        self.b = Autoprox(*args_b, env=env)
         test.addCleanup(self.b.kill)
         self.last_a = self.last_b = None  # the UDP_ESTABLISHED (or ERROR) frames of open()
 

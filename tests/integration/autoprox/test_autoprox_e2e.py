@@ -13,6 +13,7 @@ also frames that were in flight on the dropped TCP connection), and a wrong key 
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import select
@@ -69,6 +70,10 @@ class Relay:
         self.process.wait(timeout=10)
         self.process.stdin.close()
         self.process.stdout.close()
+
+
+async def within_s(awaitable, seconds):
+    return await asyncio.wait_for(awaitable, seconds)
 
 
 class Inbox:
@@ -251,6 +256,70 @@ class AutoproxEndToEnd(unittest.TestCase):
             await b2.close()
         run(scenario())
         self.assertIsNotNone(pair.b.wait_event("session_reattached", 5))
+
+    def test_a_slow_reader_slows_the_sender_and_memory_stays_bounded(self):
+        # B's client stops reading. autoprox B must stop taking messages from srmudp, srmudp's
+        # flow control then stops autoprox A's sender, autoprox A stops reading A's WebSocket,
+        # and A's client blocks: no process grows without bound. Then B reads everything.
+        # In a sanitizer build freed memory would sit in ASan's quarantine and look like growth.
+        pair = Pair(self, env={"ASAN_OPTIONS": "quarantine_size_mb=8"})
+        self.processes += [pair.a, pair.b]
+        inbox = Inbox()
+        message = bytes(range(256)) * 4096  # 1 MiB
+        count = 200  # 200 MiB: far more than every buffer on the path together
+
+        def rss_mib(process):
+            with open(f"/proc/{process.process.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+            raise AssertionError("no VmRSS")
+
+        async def scenario():
+            a = await connect(pair.a.url(pair.b.udp_port))
+            b = await connect(pair.b.url(pair.a.udp_port), max_queue=2)
+            await asyncio.gather(inbox.statuses_until(a, "UDP_ESTABLISHED", 30),
+                                 inbox.statuses_until(b, "UDP_ESTABLISHED", 30))
+            sent = 0
+
+            async def send_all():
+                nonlocal sent
+                for _ in range(count):
+                    await a.send(message)  # raw binary frames
+                    sent += 1
+            sender = asyncio.create_task(send_all())
+            # Wait until the sender is stuck: no progress for 2 s.
+            deadline, last = time.monotonic() + 60, -1
+            while time.monotonic() < deadline:
+                await asyncio.sleep(2)
+                if sent == last:
+                    break
+                last = sent
+            self.assertFalse(sender.done(), "the sender was never slowed down")
+            self.assertLess(sent, count // 2)
+            rss_a, rss_b = rss_mib(pair.a), rss_mib(pair.b)
+            await asyncio.sleep(3)
+            self.assertEqual(sent, last, "the sender went on while the reader was stuck")
+            # Stuck means stuck: neither proxy keeps growing.
+            self.assertLess(rss_mib(pair.a) - rss_a, 16)
+            self.assertLess(rss_mib(pair.b) - rss_b, 16)
+            status, _, body = harness.http_get(pair.b.ws_port, "/v0/ws/connections")
+            self.assertEqual(status, 200)
+            self.assertTrue(json.loads(body)["sessions"][0]["receive_paused"])
+            sys.stderr.write(f"\n  sender stuck after {sent} MiB; RSS A {rss_a:.0f} MiB, "
+                             f"B {rss_b:.0f} MiB ")
+            # B reads again: everything arrives, intact and in order.
+            got = 0
+            while got < count:
+                frame = (await inbox.data(b, 1, 60))[0]
+                self.assertEqual(frame["seq"], got + 1)
+                if got % 50 == 0:
+                    self.assertEqual(payload_of(frame), message)
+                got += 1
+            await within_s(sender, 60)
+            await a.close()
+            await b.close()
+        run(scenario())
 
     def test_wrong_key_at_the_peer_gives_error_not_a_hang(self):
         pair = self.pair()
