@@ -98,7 +98,10 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
         socket_.bind(local, ec);
         if (ec) return system_error(ec);
         socket_.non_blocking(true, ec);
-        return system_error(ec);
+        if (ec) return system_error(ec);
+        // Best effort: without GRO every datagram takes its own receive entry, as before.
+        batch_.enable_gro(socket_.native_handle());
+        return {};
     }
 
     void start() { wait_readable(); }
@@ -119,9 +122,12 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
         while (total < kMaxReadsPerWakeup) {
             const std::size_t n = batch_.receive(socket_.native_handle());
             if (n == 0) break;
-            for (std::size_t i = 0; i < n; ++i)
-                deliver(now, batch_.source(i), batch_.datagram(i));
-            total += n;
+            for (std::size_t i = 0; i < n; ++i) {
+                const PeerAddress from = batch_.source(i);
+                total += asio_driver::for_each_datagram(
+                    batch_.datagram(i), batch_.segment_size(i),
+                    [&](ByteView datagram) { deliver(now, from, datagram); });
+            }
         }
         step();
         wait_readable();

@@ -4,6 +4,7 @@
 #include <netinet/udp.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -34,6 +35,27 @@ void set_gso_segment(msghdr& header, GsoControl& control, std::size_t segment_si
     cmsg->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
     const auto size = static_cast<std::uint16_t>(segment_size);
     std::memcpy(CMSG_DATA(cmsg), &size, sizeof size);
+}
+
+// The control message of a coalesced receive: the segment size as an int.
+union GroControl {
+    cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(int))];
+};
+
+// The segment size of a received entry; 0 if the kernel did not coalesce it.
+std::size_t gro_segment(msghdr& header) {
+    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg != nullptr;
+         cmsg = CMSG_NXTHDR(&header, cmsg)) {
+        if (cmsg->cmsg_level != SOL_UDP || cmsg->cmsg_type != UDP_GRO ||
+            cmsg->cmsg_len < CMSG_LEN(sizeof(int))) {
+            continue;
+        }
+        int size = 0;
+        std::memcpy(&size, CMSG_DATA(cmsg), sizeof size);
+        return size > 0 ? static_cast<std::size_t>(size) : 0;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -81,20 +103,43 @@ PeerAddress from_sockaddr(const sockaddr_storage& address) {
 }
 
 UdpBatch::UdpBatch(std::size_t slot_size)
-    : slot_size_(slot_size), in_(slot_size * kBatch), out_(slot_size * kBatch) {}
+    : slot_size_(slot_size),
+      in_entry_size_(slot_size),
+      in_(new std::uint8_t[slot_size * kBatch]),
+      out_(slot_size * kBatch) {}
+
+bool UdpBatch::enable_gro(int fd) {
+    if (gro_) return true;
+    const int on = 1;
+    if (::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) != 0) return false;
+    gro_ = true;
+    in_entries_ = kGroEntries;
+    in_entry_size_ = std::max(kGroEntrySize, slot_size_);
+    // Not zero-filled: the kernel touches only the pages that datagrams land in, so a socket
+    // that receives little costs little (an Endpoint per short-lived client, for one).
+    in_.reset(new std::uint8_t[in_entries_ * in_entry_size_]);
+    return true;
+}
 
 std::size_t UdpBatch::receive(int fd) {
     std::array<mmsghdr, kBatch> msgs{};
     std::array<iovec, kBatch> iov{};
-    for (std::size_t i = 0; i < kBatch; ++i) {
-        iov[i].iov_base = in_.data() + i * slot_size_;
-        iov[i].iov_len = slot_size_;
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &in_addr_[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    std::array<GroControl, kBatch> control;
+    for (std::size_t i = 0; i < in_entries_; ++i) {
+        iov[i].iov_base = in_.get() + i * in_entry_size_;
+        iov[i].iov_len = in_entry_size_;
+        msghdr& header = msgs[i].msg_hdr;
+        header.msg_iov = &iov[i];
+        header.msg_iovlen = 1;
+        header.msg_name = &in_addr_[i];
+        header.msg_namelen = sizeof(sockaddr_storage);
+        if (gro_) {
+            header.msg_control = control[i].bytes;
+            header.msg_controllen = sizeof control[i].bytes;
+        }
     }
-    const int n = ::recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    const int n =
+        ::recvmmsg(fd, msgs.data(), static_cast<unsigned>(in_entries_), MSG_DONTWAIT, nullptr);
     if (n <= 0) return 0;
     std::size_t kept = 0;
     for (int i = 0; i < n; ++i) {
@@ -103,18 +148,19 @@ std::size_t UdpBatch::receive(int fd) {
             continue;
         }
         if (kept != static_cast<std::size_t>(i)) {
-            std::memcpy(in_.data() + kept * slot_size_, in_.data() + i * slot_size_,
+            std::memcpy(in_.get() + kept * in_entry_size_, in_.get() + i * in_entry_size_,
                         msgs[i].msg_len);
             in_addr_[kept] = in_addr_[i];
         }
         in_len_[kept] = msgs[i].msg_len;
+        in_segment_[kept] = gro_ ? gro_segment(msgs[i].msg_hdr) : 0;
         ++kept;
     }
     return kept;
 }
 
 ByteView UdpBatch::datagram(std::size_t i) const {
-    return ByteView(in_.data() + i * slot_size_, in_len_[i]);
+    return ByteView(in_.get() + i * in_entry_size_, in_len_[i]);
 }
 
 PeerAddress UdpBatch::source(std::size_t i) const {

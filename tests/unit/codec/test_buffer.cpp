@@ -132,6 +132,22 @@ TEST_CASE("Writer refuses writes that do not fit and writes nothing", "[buffer]"
     CHECK(out[4] == 3);
 }
 
+TEST_CASE("Writer claims space for the caller to fill - or nothing if it does not fit",
+          "[buffer]") {
+    std::array<std::uint8_t, 8> buf{};
+    Writer w{MutableByteView(buf.data(), buf.size())};
+    REQUIRE(w.write_u16(0x0102));
+    const MutableByteView region = w.claim(4);
+    REQUIRE(region.size() == 4);
+    CHECK(region.data() == buf.data() + 2);
+    CHECK(w.size() == 6);
+    CHECK(w.claim(3).empty());  // 2 left
+    CHECK(w.size() == 6);
+    CHECK(w.claim(2).size() == 2);
+    CHECK(w.remaining() == 0);
+    CHECK(w.claim(0).empty());
+}
+
 TEST_CASE("Writer over an empty view only accepts empty writes", "[buffer]") {
     Writer w{MutableByteView()};
     CHECK_FALSE(w.write_u8(1));

@@ -338,6 +338,33 @@ TEST_CASE("STREAM data may not end beyond 2^62", "[frame][stream]") {
     CHECK(encode_stream_frame(w, kVarintMax, ByteView(two, 1)));
 }
 
+TEST_CASE("STREAM frames written in place equal encoded ones", "[frame][stream]") {
+    const std::uint8_t payload[] = {9, 8, 7, 6, 5};
+    for (const std::uint64_t offset :
+         {std::uint64_t{0}, std::uint64_t{63}, std::uint64_t{1} << 20}) {
+        std::vector<std::uint8_t> a(64), b(64);
+        Writer wa{MutableByteView(a)}, wb{MutableByteView(b)};
+        REQUIRE(encode_stream_frame(wa, offset, ByteView(payload)));
+        MutableByteView data;
+        REQUIRE(encode_stream_frame_in_place(wb, offset, sizeof payload, data));
+        REQUIRE(data.size() == sizeof payload);
+        CHECK(data.data() == b.data() + wb.size() - sizeof payload);  // the frame's last bytes
+        std::copy(std::begin(payload), std::end(payload), data.begin());
+        CHECK(wa.size() == wb.size());
+        CHECK(a == b);
+    }
+    // Refused like encode_stream_frame, writing nothing: no room, or beyond 2^62.
+    std::vector<std::uint8_t> small(6);
+    Writer w{MutableByteView(small)};
+    MutableByteView data;
+    CHECK_FALSE(encode_stream_frame_in_place(w, 0, 4, data));
+    CHECK_FALSE(encode_stream_frame_in_place(w, kVarintMax, 2, data));
+    CHECK(w.size() == 0);
+    CHECK(data.empty());
+    CHECK(encode_stream_frame_in_place(w, 0, 3, data));  // exactly fits: 1 + 1 + 1 + 3
+    CHECK(w.remaining() == 0);
+}
+
 TEST_CASE("STREAM length larger than the remaining body is malformed", "[frame][stream]") {
     const auto bytes = raw(0x08, {0, 5}, 4);
     Reader r{ByteView(bytes)};

@@ -375,3 +375,71 @@ TEST_CASE("a stream can start at a given message id - and 0 is taken as 1") {
     zero.fail_all();
     CHECK(zero.next_message_id() == 2);
 }
+
+TEST_CASE("take_chunk plus copy_chunk hands out what next_chunk would") {
+    SendStream a(1 << 20, 1 << 20), b(1 << 20, 1 << 20);
+    Bytes m1 = filled(3000, 0x11), m2 = filled(500, 0x22);
+    for (SendStream* s : {&a, &b}) {
+        push_ok(*s, MessageKind::binary, m1);
+        push_ok(*s, MessageKind::text, m2);
+    }
+    for (int i = 0; i < 5; ++i) {
+        const Sent expected = send(a, 1170);
+        const Chunk chunk = b.take_chunk(kNoLimit, 1170);
+        CHECK(chunk.offset == expected.chunk.offset);
+        REQUIRE(chunk.length == expected.chunk.length);
+        Bytes bytes(chunk.length);
+        if (chunk.length > 0) b.copy_chunk(chunk, bytes.data());
+        CHECK(bytes == expected.bytes);
+    }
+    CHECK(b.take_chunk(kNoLimit, 0).length == 0);
+    CHECK(b.bytes_sent() == a.bytes_sent());
+}
+
+TEST_CASE("records reuse the buffers of delivered ones - contents stay exact") {
+    // Delivered records' buffers are kept for later pushes; a reused buffer must never leak
+    // bytes of its earlier message, whatever the sizes.
+    SendStream stream(1 << 20, 1 << 20);
+    const std::vector<std::size_t> sizes = {16384, 100, 65536, 16384, 0, 20000, 1};
+    std::uint64_t offset = 0;
+    for (std::size_t round = 0; round < sizes.size(); ++round) {
+        const Bytes message = filled(sizes[round], static_cast<std::uint8_t>(0x30 + round));
+        const MessageId id = push_ok(stream, MessageKind::binary, message);
+        Bytes record;
+        while (stream.has_data_to_send(kNoLimit)) {
+            const Sent s = send(stream, 1170);
+            CHECK(s.chunk.offset == offset + record.size());
+            record.insert(record.end(), s.bytes.begin(), s.bytes.end());
+        }
+        const Bytes body(record.end() - static_cast<std::ptrdiff_t>(message.size()), record.end());
+        CHECK(body == message);
+        stream.on_acked(offset, record.size());
+        CHECK(stream.take_delivered() == Ids{id});
+        CHECK(stream.buffered_bytes() == 0);
+        offset += record.size();
+    }
+}
+
+TEST_CASE("with records in flight, released buffers go to new records") {
+    SendStream stream(1 << 20, 1 << 20);
+    std::uint64_t acked = 0;
+    std::vector<std::uint64_t> ends;
+    for (int i = 0; i < 200; ++i) {
+        push_ok(stream, MessageKind::binary, filled(4000, static_cast<std::uint8_t>(i)));
+        const Sent s = send(stream, 1 << 20);
+        ends.push_back(s.chunk.offset + s.chunk.length);
+        // The peer acknowledges everything but the last two records.
+        if (ends.size() > 2) {
+            const std::uint64_t end = ends[ends.size() - 3];
+            stream.on_acked(acked, end - acked);
+            acked = end;
+        }
+    }
+    CHECK(stream.take_delivered().size() == 198);
+    // What is still held is exactly the two newest records, with their own bytes.
+    stream.on_lost(acked, ends.back() - acked);
+    const Sent resent = send(stream, 1 << 20);
+    REQUIRE(resent.chunk.length == ends.back() - acked);
+    CHECK(resent.bytes.back() == static_cast<std::uint8_t>(199));
+    CHECK(resent.bytes[resent.bytes.size() / 2 - 1] == static_cast<std::uint8_t>(198));
+}

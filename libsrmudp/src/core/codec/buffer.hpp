@@ -89,6 +89,15 @@ class Writer {
         return true;
     }
 
+    // Claims the next n bytes for the caller to fill in place (no copy through a scratch
+    // buffer); empty, and nothing claimed, if they do not fit.
+    MutableByteView claim(std::size_t n) noexcept {
+        if (remaining() < n) return MutableByteView();
+        const MutableByteView region(out_.data() + pos_, n);
+        pos_ += n;
+        return region;
+    }
+
     // Bytes written so far.
     std::size_t size() const noexcept { return pos_; }
     std::size_t remaining() const noexcept { return out_.size() - pos_; }

@@ -300,13 +300,21 @@ std::size_t stream_frame_capacity(std::uint64_t offset, std::size_t space) noexc
 }
 
 bool encode_stream_frame(Writer& w, std::uint64_t offset, ByteView data) noexcept {
-    if (offset > kVarintMax || data.size() > kMaxStreamEnd - offset) return false;
-    if (data.size() > kVarintMax) return false;
-    if (w.remaining() < stream_frame_overhead(offset, data.size()) + data.size()) return false;
+    MutableByteView space;
+    if (!encode_stream_frame_in_place(w, offset, data.size(), space)) return false;
+    if (!data.empty()) std::memcpy(space.data(), data.data(), data.size());
+    return true;
+}
+
+bool encode_stream_frame_in_place(Writer& w, std::uint64_t offset, std::size_t length,
+                                  MutableByteView& data) noexcept {
+    if (offset > kVarintMax || length > kMaxStreamEnd - offset) return false;
+    if (length > kVarintMax) return false;
+    if (w.remaining() < stream_frame_overhead(offset, length) + length) return false;
     write_type(w, FrameType::stream);
     encode_varint(w, offset);
-    encode_varint(w, data.size());
-    w.write_bytes(data);
+    encode_varint(w, length);
+    data = w.claim(length);
     return true;
 }
 

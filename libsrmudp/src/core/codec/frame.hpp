@@ -157,6 +157,11 @@ std::size_t stream_frame_overhead(std::uint64_t offset, std::size_t length) noex
 std::size_t stream_frame_capacity(std::uint64_t offset, std::size_t space) noexcept;
 // False if offset + data.size() > kMaxStreamEnd or it does not fit.
 bool encode_stream_frame(Writer& w, std::uint64_t offset, ByteView data) noexcept;
+// The same frame written in place: writes everything but the data and sets `data` to the
+// `length` bytes reserved for it, which the caller must fill. False, with nothing written, on
+// the same failures as encode_stream_frame().
+bool encode_stream_frame_in_place(Writer& w, std::uint64_t offset, std::size_t length,
+                                  MutableByteView& data) noexcept;
 // out.data views the reader's input. Also malformed: offset + length > kMaxStreamEnd.
 std::error_code decode_stream_frame(Reader& r, StreamFrame& out) noexcept;
 

@@ -112,6 +112,8 @@ class Connection {
     // handshakes, reconnect and resume (resume.cpp)
     HandshakePayload local_payload() const;
     void start_initiation(TimePoint now);
+    bool answer_copy(TimePoint now, ByteView datagram);
+    void repeat_response(TimePoint now, ResponderAttempt& attempt);
     void handle_initiation(TimePoint now, const PeerAddress& from, ConsumedInitiation&& in);
     void answer_initiation(TimePoint now, const PeerAddress& from, ConsumedInitiation&& in);
     ResponderAttempt* find_attempt(const crypto::X25519Key& initiator_ephemeral);
@@ -119,6 +121,7 @@ class Connection {
     void ignore_ephemeral(const crypto::X25519Key& ephemeral);
     bool open_with_attempt(TimePoint now, ByteView datagram, const codec::PacketHeader& header,
                            std::size_t header_size, std::size_t& plaintext_size);
+    void take_handshake_rtt_sample(TimePoint now, TimePoint first_sent, unsigned sends);
     void commit_session(TimePoint now, std::unique_ptr<PacketProtection> keys, bool initiator,
                         ConnectionId peer_cid, const HandshakePayload& peer,
                         const PeerAddress& peer_address, const crypto::X25519Key& ephemeral);
@@ -230,8 +233,7 @@ class Connection {
     bool close_send_pending_ = false;
     std::error_code close_reason_;
 
-    Bytes plaintext_;     // scratch buffer for one packet's frames
-    Bytes stream_chunk_;  // scratch buffer for one STREAM frame's data
+    Bytes plaintext_;  // scratch buffer for one packet's frames
     std::deque<Event> events_;
     ConnectionStats stats_{};
 };

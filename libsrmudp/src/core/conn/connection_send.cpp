@@ -45,11 +45,15 @@ std::size_t Connection::poll_transmit(TimePoint now, MutableByteView out, PeerAd
 
 std::size_t Connection::transmit_handshake(TimePoint now, MutableByteView out, PeerAddress& to) {
     const Bytes* datagram = nullptr;
+    TimePoint* first_sent = nullptr;
+    unsigned* sends = nullptr;
     for (ResponderAttempt& attempt : attempts_) {
         if (!attempt.response_pending) continue;
         attempt.response_pending = false;
         datagram = &attempt.response;
         to = attempt.from;
+        first_sent = &attempt.response_first_sent;
+        sends = &attempt.response_sends;
         break;
     }
     if (!datagram && initiator_ && now >= next_initiation_time_) {
@@ -57,8 +61,11 @@ std::size_t Connection::transmit_handshake(TimePoint now, MutableByteView out, P
         initiation_interval_ = std::min(initiation_interval_ * 2, config_.handshake_retransmit_max);
         datagram = &initiator_->datagram;
         to = remote_;
+        first_sent = &initiator_->first_sent;
+        sends = &initiator_->sends;
     }
     if (!datagram || datagram->empty() || out.size() < datagram->size()) return 0;
+    if ((*sends)++ == 0) *first_sent = now;
     std::memcpy(out.data(), datagram->data(), datagram->size());
     const std::size_t size = datagram->size();
     ++stats_.packets_sent;
@@ -243,17 +250,18 @@ std::size_t Connection::build_frames(TimePoint now, MutableByteView plaintext,
 
 std::size_t Connection::append_stream_frames(codec::Writer& w, recovery::SentPacket& record) {
     std::size_t appended = 0;
-    if (stream_chunk_.size() < plaintext_.size()) stream_chunk_.resize(plaintext_.size());
     while (w.remaining() > kMaxStreamFrameHeader && send_stream_.has_data_to_send(peer_max_data_)) {
-        const auto chunk = send_stream_.next_chunk(
-            peer_max_data_, w.remaining() - kMaxStreamFrameHeader, stream_chunk_.data());
+        const auto chunk =
+            send_stream_.take_chunk(peer_max_data_, w.remaining() - kMaxStreamFrameHeader);
         if (chunk.length == 0) break;
-        if (!codec::encode_stream_frame(w, chunk.offset,
-                                        ByteView(stream_chunk_.data(), chunk.length))) {
+        // The stream's bytes go straight into the packet, with no scratch copy in between.
+        MutableByteView data;
+        if (!codec::encode_stream_frame_in_place(w, chunk.offset, chunk.length, data)) {
             // Cannot happen: the space was reserved. Hand the range back rather than lose it.
             send_stream_.on_lost(chunk.offset, chunk.length);
             break;
         }
+        send_stream_.copy_chunk(chunk, data.data());
         record.stream.push_back(recovery::StreamRange{chunk.offset, chunk.length});
         ++appended;
     }

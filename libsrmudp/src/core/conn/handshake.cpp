@@ -6,6 +6,7 @@
 
 #include "core/codec/buffer.hpp"
 #include "core/conn/constants.hpp"
+#include "core/crypto/hash.hpp"
 #include "srmudp/error.hpp"
 
 namespace srmudp::conn {
@@ -95,6 +96,10 @@ std::error_code create_initiation(const crypto::Psk& psk, ConnectionId local_cid
     return {};
 }
 
+InitiationDigest initiation_digest(ByteView datagram) {
+    return crypto::sha256(datagram);
+}
+
 std::error_code consume_initiation(const crypto::Psk& psk, ByteView datagram, Random& random,
                                    ConsumedInitiation& out) {
     codec::PacketHeader header;
@@ -116,6 +121,7 @@ std::error_code consume_initiation(const crypto::Psk& psk, ByteView datagram, Ra
     codec::Reader r{ByteView(payload)};
     if (!read_payload_fields(r, out.payload)) return make_error_code(error::malformed_packet);
     out.initiator_cid = header.sender_cid;
+    out.digest = initiation_digest(datagram);
     std::memcpy(out.initiator_ephemeral.data(), datagram.data() + codec::kInitiationHeaderSize,
                 out.initiator_ephemeral.size());
     out.noise = std::move(noise);

@@ -26,6 +26,7 @@
 #include "core/crypto/noise.hpp"
 #include "srmudp/bytes.hpp"
 #include "srmudp/random.hpp"
+#include "srmudp/time.hpp"
 
 namespace srmudp::conn {
 
@@ -49,11 +50,21 @@ struct InitiatorState {
     HandshakePayload payload;
     Bytes datagram;
     crypto::NoiseInitiatorState noise;  // wipes its secrets when destroyed
+    // When the datagram first went out and how many copies did: the connection takes the
+    // handshake's RTT sample from them (only if one copy went out, see resume.cpp).
+    TimePoint first_sent{};
+    unsigned sends = 0;
 };
+
+// Identifies one initiation datagram exactly (SHA-256 of all its bytes): a retransmitted copy
+// has the same digest, any other datagram a different one.
+using InitiationDigest = crypto::Hash;
+InitiationDigest initiation_digest(ByteView datagram);
 
 struct ConsumedInitiation {
     ConnectionId initiator_cid = 0;
     crypto::X25519Key initiator_ephemeral{};
+    InitiationDigest digest{};  // of the datagram consumed
     HandshakePayload payload;
     std::unique_ptr<crypto::NoiseHandshake> noise;  // responder state, ready to write message 2
 };

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/conn/connection.hpp"
 #include "srmudp/error.hpp"
@@ -49,12 +50,41 @@ void Connection::start_initiation(TimePoint now) {
 void Connection::on_initiation(TimePoint now, const PeerAddress& from, ByteView datagram) {
     last_now_ = now;
     if (state_ == ConnectionState::closed || state_ == ConnectionState::closing) return;
+    if (answer_copy(now, datagram)) return;
     ConsumedInitiation initiation;
     if (auto ec = consume_initiation(psk_, datagram, random_, initiation)) {
         if (ec == error::authentication_failed) note_authentication_failure(now);
         return;
     }
     handle_initiation(now, from, std::move(initiation));
+}
+
+// Authenticating an initiation costs a key pair and an agreement (two X25519 operations), so
+// copies of one already handled are recognised first, without any crypto:
+//   - the exact datagram of a handshake we answered and wait to see proven: the stored response
+//     goes out again, as for an authenticated copy. Only byte-identical copies match, and the
+//     original authenticated, so the copy would authenticate the same way; nothing is derived;
+//   - an initiation with an ignored ephemeral key (ours reflected, a completed handshake's, one
+//     beaten in the tie-break) is dropped, as it would be after authenticating. A forgery
+//     carrying such a key is dropped uncounted rather than counted as a wrong-key failure, which
+//     only takes from an attacker the power to add to that count.
+// Returns true if the datagram was such a copy.
+bool Connection::answer_copy(TimePoint now, ByteView datagram) {
+    const std::size_t key_at = codec::kInitiationHeaderSize;
+    if (datagram.size() != kInitiationSize) return false;  // consume_initiation rejects it
+    crypto::X25519Key ephemeral;
+    std::memcpy(ephemeral.data(), datagram.data() + key_at, ephemeral.size());
+    if (is_ignored(ephemeral)) return true;
+    ResponderAttempt* attempt = find_attempt(ephemeral);
+    if (!attempt || attempt->initiation_digest != initiation_digest(datagram)) return false;
+    repeat_response(now, *attempt);
+    return true;
+}
+
+void Connection::repeat_response(TimePoint now, ResponderAttempt& attempt) {
+    // Our response was lost: repeat it (same keys, still far smaller than the initiation).
+    attempt.response_pending = true;
+    if (state_ != ConnectionState::connecting) attempt.expires = now + attempt_lifetime();
 }
 
 void Connection::on_consumed_initiation(TimePoint now, const PeerAddress& from,
@@ -68,9 +98,7 @@ void Connection::handle_initiation(TimePoint now, const PeerAddress& from,
                                    ConsumedInitiation&& in) {
     if (is_ignored(in.initiator_ephemeral)) return;
     if (ResponderAttempt* attempt = find_attempt(in.initiator_ephemeral)) {
-        // Our response was lost: repeat it (same keys, still far smaller than the initiation).
-        attempt->response_pending = true;
-        if (state_ != ConnectionState::connecting) attempt->expires = now + attempt_lifetime();
+        repeat_response(now, *attempt);
         return;
     }
     // The tie-break assumes the peer hears our initiations; one from another address (the peer
@@ -94,6 +122,7 @@ void Connection::answer_initiation(TimePoint now, const PeerAddress& from,
     attempt.protection =
         std::make_unique<PacketProtection>(keys, false, config_.key_update_packets);
     attempt.initiator_ephemeral = in.initiator_ephemeral;
+    attempt.initiation_digest = in.digest;
     attempt.initiator_cid = in.initiator_cid;
     attempt.peer_payload = in.payload;
     attempt.from = from;
@@ -146,6 +175,7 @@ bool Connection::open_with_attempt(TimePoint now, ByteView datagram,
             continue;
         }
         ResponderAttempt proven = std::move(*it);
+        take_handshake_rtt_sample(now, proven.response_first_sent, proven.response_sends);
         // The initiator got our RESPONSE at proven.from and answered: that address works.
         commit_session(now, std::move(proven.protection), false, proven.initiator_cid,
                        proven.peer_payload, proven.from, proven.initiator_ephemeral);
@@ -165,10 +195,22 @@ void Connection::on_response(TimePoint now, const PeerAddress&, ByteView datagra
         if (ec == error::authentication_failed) note_authentication_failure(now);
         return;
     }
+    take_handshake_rtt_sample(now, initiator_->first_sent, initiator_->sends);
     auto keys = std::make_unique<PacketProtection>(response.keys, true, config_.key_update_packets);
     const crypto::X25519Key ephemeral = initiator_->ephemeral_public;
     commit_session(now, std::move(keys), true, response.responder_cid, response.payload, remote_,
                    ephemeral);
+}
+
+// RFC 9002 section 5 lets the handshake give the first RTT sample: the initiator measures from
+// its initiation to the response, the responder from its response to the first packet that
+// proves it. Karn's rule (RFC 6298 section 3): a datagram that went out more than once gives no
+// sample, since the answer cannot say which copy it answers. The answer is sent at once, so
+// there is no ack delay to subtract. Without this, a connection closed right after its
+// handshake would wait 3 PTOs of the 333 ms initial RTT in closing.
+void Connection::take_handshake_rtt_sample(TimePoint now, TimePoint first_sent, unsigned sends) {
+    if (sends != 1 || now < first_sent) return;
+    rtt_.update(now - first_sent, Duration::zero(), config_.max_ack_delay);
 }
 
 void Connection::commit_session(TimePoint now, std::unique_ptr<PacketProtection> keys,

@@ -46,6 +46,9 @@ struct PacketSession {
 // captured it, so until then the RESPONSE (kept for retransmitted copies) is all it sends.
 struct ResponderAttempt {
     crypto::X25519Key initiator_ephemeral{};
+    // The initiation answered: an exact copy of it (a retransmission) gets the stored response
+    // again without being authenticated a second time.
+    InitiationDigest initiation_digest{};
     ConnectionId initiator_cid = 0;
     HandshakePayload peer_payload;
     std::unique_ptr<PacketProtection> protection;
@@ -53,6 +56,10 @@ struct ResponderAttempt {
     PeerAddress from;  // where the initiation came from and the response goes
     bool response_pending = true;
     TimePoint expires = kNever;
+    // When the response first went out and how many copies did (the RTT sample, as for
+    // InitiatorState).
+    TimePoint response_first_sent{};
+    unsigned response_sends = 0;
 };
 
 }  // namespace srmudp::conn

@@ -90,8 +90,11 @@ bool is_all_zero(const X25519Key& key) {
     return acc == 0;
 }
 
+thread_local std::uint64_t operations = 0;
+
 // The raw agreement on a derive-initialised context; the all-zero check is the caller's.
 bool derive(EVP_PKEY_CTX* ctx, const X25519Key& peer_public, X25519Key& shared) {
+    ++operations;
     ThreadObjects* objects = thread_objects();
     std::size_t len = shared.size();
     // No peer validation by OpenSSL: every 32-byte string is an X25519 public key, and the
@@ -165,6 +168,10 @@ bool x25519(const X25519Key& private_key, const X25519Key& peer_public, X25519Ke
 bool x25519(X25519KeyPair& own, const X25519Key& peer_public, X25519Key& shared) {
     if (!own.agreement) own.agreement = agreement_context(own.pkey.get());
     return checked(derive(own.agreement.get(), peer_public, shared), shared);
+}
+
+std::uint64_t x25519_operations() {
+    return operations;
 }
 
 }  // namespace srmudp::crypto

@@ -58,4 +58,8 @@ bool x25519(const X25519Key& private_key, const X25519Key& peer_public, X25519Ke
 // Also false (shared wiped) if own holds no private key (never set up, or wiped).
 bool x25519(X25519KeyPair& own, const X25519Key& peer_public, X25519Key& shared);
 
+// X25519 operations (scalar multiplications: key pairs and agreements) this thread has
+// started so far. For tests and benchmarks that check what a code path costs.
+std::uint64_t x25519_operations();
+
 }  // namespace srmudp::crypto

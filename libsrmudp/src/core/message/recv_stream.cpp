@@ -125,6 +125,11 @@ std::size_t RecvStream::consume_header(ByteView in) {
         partial_.kind = header.kind;
         body_remaining_ = header.message_size;
         in_body_ = true;
+        // One allocation for the whole message instead of a growing vector that copies what it
+        // holds at each doubling. Bounded by the window: the peer cannot send more than that
+        // before we credit it, so an announced size alone claims no more memory than data would.
+        partial_.data.reserve(
+            static_cast<std::size_t>(std::min<std::uint64_t>(header.message_size, window_)));
     }
     return taken;
 }

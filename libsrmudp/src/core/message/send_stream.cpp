@@ -44,6 +44,16 @@ std::error_code SendStream::push(MessageKind kind, ByteView data, MessageId& id)
     // Each message byte is written once: no zero-fill of the buffer before the copy.
     std::uint8_t header[kMaxRecordHeaderSize];
     encode_record_header(RecordHeader{kind, data.size()}, MutableByteView(header, header_size));
+    if (!spare_.empty()) {
+        // A spare more than twice the record's size would hold memory the buffer limit does
+        // not count; it is freed instead, so the spares follow the sizes being sent.
+        Bytes spare = std::move(spare_.back());
+        spare_.pop_back();
+        spare_bytes_ -= spare.capacity();
+        if (spare.capacity() >= record_size && spare.capacity() / 2 <= record_size) {
+            record.bytes = std::move(spare);
+        }
+    }
     record.bytes.reserve(record_size);
     record.bytes.assign(header, header + header_size);
     record.bytes.insert(record.bytes.end(), data.begin(), data.end());
@@ -64,6 +74,12 @@ bool SendStream::blocked_by_flow_control(std::uint64_t peer_max_data) const noex
 }
 
 Chunk SendStream::next_chunk(std::uint64_t peer_max_data, std::size_t max_len, std::uint8_t* out) {
+    const Chunk chunk = take_chunk(peer_max_data, max_len);
+    if (chunk.length > 0) copy_chunk(chunk, out);
+    return chunk;
+}
+
+Chunk SendStream::take_chunk(std::uint64_t peer_max_data, std::size_t max_len) {
     if (max_len == 0) return {};
     const bool resend = !lost_.empty();
     // Lost ranges go first: they hold back delivery of everything after them.
@@ -73,7 +89,6 @@ Chunk SendStream::next_chunk(std::uint64_t peer_max_data, std::size_t max_len, s
     const std::uint64_t length =
         std::min({end - begin, peer_max_data - begin, static_cast<std::uint64_t>(max_len)});
     const Chunk chunk{begin, static_cast<std::size_t>(length)};
-    copy_range(chunk.offset, chunk.length, out);
     if (resend) {
         lost_.remove(begin, begin + length);
         bytes_retransmitted_ += length;
@@ -116,10 +131,33 @@ void SendStream::on_acked(std::uint64_t offset, std::uint64_t length) {
 
 void SendStream::release_delivered() {
     while (!records_.empty() && records_.front().end() <= delivered_offset_) {
-        delivered_.push_back(records_.front().id);
-        buffered_bytes_ -= records_.front().bytes.size();
+        Record& front = records_.front();
+        delivered_.push_back(front.id);
+        buffered_bytes_ -= front.bytes.size();
+        keep_spare(std::move(front.bytes));
         records_.pop_front();
     }
+    // An idle stream holds no memory beyond its records.
+    if (records_.empty()) drop_spares();
+}
+
+// Sending messages back to back frees and allocates a record per message; for large messages
+// each new allocation touched fresh pages (page faults, zeroing by the kernel) as the
+// allocator returned freed ones to the system. Buffers of delivered records are kept for the
+// next push() instead, within kMaxSpareBuffers and kMaxSpareBytes (and never more than the
+// send buffer limit), and only while messages are waiting; push() uses one only for a record
+// of at least half its size.
+void SendStream::keep_spare(Bytes&& buffer) {
+    const std::size_t bound = std::min(kMaxSpareBytes, send_buffer_limit_);
+    if (spare_.size() >= kMaxSpareBuffers || spare_bytes_ + buffer.capacity() > bound) return;
+    spare_bytes_ += buffer.capacity();
+    buffer.clear();
+    spare_.push_back(std::move(buffer));
+}
+
+void SendStream::drop_spares() {
+    spare_.clear();
+    spare_bytes_ = 0;
 }
 
 void SendStream::on_lost(std::uint64_t offset, std::uint64_t length) {
@@ -142,6 +180,7 @@ std::vector<MessageId> SendStream::fail_all() {
     for (const Record& record : records_)
         ids.push_back(record.id);
     records_.clear();
+    drop_spares();
     acked_.clear();
     lost_.clear();
     buffered_bytes_ = 0;

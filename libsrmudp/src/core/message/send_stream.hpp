@@ -49,6 +49,14 @@ class SendStream {
     // bytes): the lowest lost range if any, else new bytes; never bytes at or above
     // peer_max_data. Returns the range copied (length 0 if nothing). The range may span records.
     Chunk next_chunk(std::uint64_t peer_max_data, std::size_t max_len, std::uint8_t* out);
+    // The same without the copy: the range is taken (as sent) and its bytes are then written
+    // by copy_chunk() straight into the packet being built.
+    Chunk take_chunk(std::uint64_t peer_max_data, std::size_t max_len);
+    // Copies the bytes of a chunk that take_chunk() returned, before any other call on the
+    // stream, into out (chunk.length bytes).
+    void copy_chunk(const Chunk& chunk, std::uint8_t* out) const {
+        copy_range(chunk.offset, chunk.length, out);
+    }
 
     // The peer acknowledged [offset, offset + length). Idempotent, any order; bytes never sent
     // are ignored. Delivered records are released at once.
@@ -94,12 +102,20 @@ class SendStream {
         std::uint64_t end() const noexcept { return start + bytes.size(); }
     };
 
+    // Bounds of the buffers of delivered records kept for reuse (see keep_spare()).
+    static constexpr std::size_t kMaxSpareBuffers = 64;
+    static constexpr std::size_t kMaxSpareBytes = 1024 * 1024;
+
     void copy_range(std::uint64_t offset, std::size_t length, std::uint8_t* out) const;
     void release_delivered();
+    void keep_spare(Bytes&& buffer);
+    void drop_spares();
 
     std::size_t max_message_size_;
     std::size_t send_buffer_limit_;
-    std::deque<Record> records_;  // undelivered records, ascending start
+    std::deque<Record> records_;   // undelivered records, ascending start
+    std::vector<Bytes> spare_;     // emptied buffers of delivered records, for push()
+    std::size_t spare_bytes_ = 0;  // their capacity
     MessageId next_id_ = 1;
     std::uint64_t next_offset_ = 0;
     std::uint64_t send_offset_ = 0;       // bytes below it were sent at least once
