@@ -21,7 +21,6 @@ namespace srmudp::bench {
 namespace {
 
 constexpr std::size_t kPingSize = 64;
-constexpr std::size_t kHelloSize = 2048;  // listener case: two packets of 1200-byte datagrams
 // Listener case: handshakes outstanding at once, a few milliseconds of the listener's work.
 constexpr std::size_t kListenerInFlight = 32;
 constexpr std::uint64_t kMaxMessages = std::uint64_t{1} << 40;
@@ -357,14 +356,11 @@ namespace {
 // The listener case. Every client handler runs on the client thread; the listener's on_accept
 // only advances `accepted`.
 //
-// A client connects, sends one message once established, closes once it is delivered and is
-// idle again once closed. Closing keeps the connection (and so the peer address) for 3 PTO, so
-// many more sockets than handshakes in flight are needed: the message's acknowledgement gives
-// the PTO an RTT sample (~80 ms of closing rather than the ~3 s the 333 ms initial RTT would
-// give), and the message spans two packets so the listener acknowledges it at once instead of
-// after its 25 ms ack delay. At most kListenerInFlight handshakes are outstanding: a listener
-// sent every client at once falls behind, and the retransmitted initiations (each authenticated
-// again) would then be most of its work.
+// A client connects, closes as soon as it is established and is idle again once closed.
+// Closing keeps the connection (and so the peer address) for 3 PTO of the RTT the handshake
+// measured, so more sockets than handshakes in flight are needed. At most kListenerInFlight
+// handshakes are outstanding: a listener sent every client at once falls behind, and the
+// retransmitted initiations would then be much of its work.
 struct ListenerRun {
     explicit ListenerRun(asio::io_context& client_io) : io(client_io) {}
 
@@ -401,7 +397,6 @@ struct ListenerRun {
         }
         ++in_flight;
         ConnectionHandlers h;
-        h.on_delivered = [&c](MessageId) { c.connection->close(); };
         h.on_state = [this, &c](ConnectionState s, std::error_code reason) {
             if (s == ConnectionState::established) on_established(c);
             if (s != ConnectionState::closed) return;
@@ -418,11 +413,7 @@ struct ListenerRun {
     void on_established(Client& c) {
         c.established = true;
         --in_flight;
-        MessageId id = 0;
-        const Bytes hello(kHelloSize, 0x48);
-        if (const auto ec = c.connection->send(MessageKind::binary, hello, id)) {
-            failure.set("send: " + ec.message());
-        }
+        c.connection->close();
         start_handshakes();
     }
 

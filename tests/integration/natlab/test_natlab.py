@@ -363,7 +363,14 @@ class FilteringTest(LabTestCase):
         (public_a, got_a), (public_b, got_b) = results["a"], results["b"]
         self.assertEqual((public_a, public_b), ((NAT_A, 40001), (NAT_B, 40002)))
         self.assertEqual(got_a, ["RECEIVED", "%s:%d" % public_b, "b"])
-        self.assertEqual(got_b, ["RECEIVED", "%s:%d" % public_a, "a"])
+        # The open NAT admits bob's first datagram as a new inbound flow. When it crosses
+        # alice's first datagram inside NAT A, both conntrack entries are unconfirmed with the
+        # same tuple, and Linux resolves the clash by giving the later one another public port:
+        # bob then hears alice from NAT A's address but a port other than 40001 (seen under
+        # load). The punch still succeeded; the port is the NAT's business.
+        self.assertEqual(len(got_b), 3, got_b)
+        self.assertEqual((got_b[0], got_b[2]), ("RECEIVED", "a"))
+        self.assertEqual(udpprobe.parse_endpoint(got_b[1])[0], NAT_A)
 
 
 # --- cleanup ------------------------------------------------------------------------------------

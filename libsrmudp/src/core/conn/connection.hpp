@@ -95,6 +95,9 @@ class Connection {
     bool receive_paused() const { return receive_paused_; }
 
     ConnectionState state() const { return state_; }
+    // Handshakes this connection completed (the first one and each reconnect), also those whose
+    // connection closed again within the same datagram.
+    std::uint64_t times_established() const { return times_established_; }
     ConnectionStats stats() const;
     ConnectionId local_cid() const { return local_cid_; }
     const PeerAddress& remote() const { return remote_; }
@@ -190,6 +193,7 @@ class Connection {
     ConnectionState state_ = ConnectionState::connecting;
     bool accepted_by_listener_ = false;
     bool ever_established_ = false;
+    std::uint64_t times_established_ = 0;
 
     // Handshakes. A connection initiates while connecting or reconnecting (until it answers the
     // peer instead) and answers the peer's initiations in any state before closing.

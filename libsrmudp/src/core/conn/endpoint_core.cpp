@@ -299,14 +299,13 @@ void EndpointCore::receive(TimePoint now, const PeerAddress& from, ByteView data
         return;
     }
     auto& c = *d.entries_[it->second].connection;
-    const bool was_established = c.state() == ConnectionState::established;
+    const std::uint64_t established_before = c.times_established();
     if (header.type == codec::PacketType::response) {
         c.on_response(now, from, datagram);
     } else {
         c.on_data(now, from, datagram, header, header_size);
     }
-    if (!was_established && c.state() == ConnectionState::established)
-        ++d.stats_.handshakes_completed;
+    d.stats_.handshakes_completed += c.times_established() - established_before;
     d.touch(it->second);
 }
 

@@ -278,6 +278,7 @@ void Connection::become_established(TimePoint now, std::error_code reason) {
     reconnect_deadline_ = kNever;
     if (accepted_by_listener_ && !ever_established_) events_.emplace_back(ConnectionAccepted{});
     ever_established_ = true;
+    ++times_established_;
     emit_state(ConnectionState::established, reason);
     // Tell the peer at once that we hold the keys (a responder waits for this before it sends).
     if (session_->initiator) ping_pending_ = true;
