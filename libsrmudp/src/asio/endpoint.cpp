@@ -128,6 +128,10 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
                     batch_.datagram(i), batch_.segment_size(i),
                     [&](ByteView datagram) { deliver(now, from, datagram); });
             }
+            // A short batch emptied the socket's queue: another recvmmsg would only say
+            // EAGAIN. async_wait re-arms the (edge-triggered) registration, which reports a
+            // datagram that arrived since.
+            if (batch_.short_batch()) break;
         }
         step();
         wait_readable();
@@ -158,7 +162,9 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
 
     // An application call changed the core: run one step soon (once, however many calls).
     void schedule_step() {
-        if (step_posted_ || closed_) return;
+        // From a handler that dispatch_events() is running: the transmit and the timer of that
+        // step follow the dispatch, so a posted step would find nothing left to do.
+        if (in_dispatch_ || step_posted_ || closed_) return;
         step_posted_ = true;
         asio::post(io_, [self = shared_from_this()] {
             self->step_posted_ = false;
@@ -219,9 +225,16 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
 
     void dispatch_events() {
         EndpointEvent ev;
-        for (std::size_t n = 0; n < kMaxEventsPerStep; ++n) {
-            if (!core_.poll_event(ev)) return;
-            dispatch(ev);
+        {
+            struct Dispatching {
+                bool& flag;
+                explicit Dispatching(bool& f) : flag(f) { flag = true; }
+                ~Dispatching() { flag = false; }
+            } dispatching(in_dispatch_);
+            for (std::size_t n = 0; n < kMaxEventsPerStep; ++n) {
+                if (!core_.poll_event(ev)) return;
+                dispatch(ev);
+            }
         }
         schedule_step();  // more events wait; let other handlers run first
     }
@@ -329,6 +342,7 @@ class Endpoint::Impl : public std::enable_shared_from_this<Endpoint::Impl> {
     bool ipv6_ = false;
     bool closed_ = false;
     bool step_posted_ = false;
+    bool in_dispatch_ = false;  // dispatch_events() is handing events to handlers
     bool write_waiting_ = false;
     TimePoint armed_ = kNever;
     std::unordered_map<ConnectionHandle, std::shared_ptr<Connection>> connections_;

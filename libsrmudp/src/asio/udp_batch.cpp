@@ -140,6 +140,7 @@ std::size_t UdpBatch::receive(int fd) {
     }
     const int n =
         ::recvmmsg(fd, msgs.data(), static_cast<unsigned>(in_entries_), MSG_DONTWAIT, nullptr);
+    last_received_ = n > 0 ? static_cast<std::size_t>(n) : 0;
     if (n <= 0) return 0;
     std::size_t kept = 0;
     for (int i = 0; i < n; ++i) {

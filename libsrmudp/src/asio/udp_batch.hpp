@@ -47,6 +47,9 @@ class UdpBatch {
     // Receives up to kBatch entries (kGroEntries with GRO) without blocking; returns how many
     // (0 when none are waiting). Entries larger than their buffer are dropped (truncated()).
     std::size_t receive(int fd);
+    // True if the last receive() got fewer entries than it asked for: the socket's queue was
+    // empty when the call ended.
+    bool short_batch() const { return last_received_ < in_entries_; }
     // Entry i: one datagram, or with GRO a run of datagrams of segment_size(i) bytes each (the
     // last may be shorter), all from source(i). Split it with for_each_datagram().
     ByteView datagram(std::size_t i) const;
@@ -80,6 +83,7 @@ class UdpBatch {
 
     std::size_t slot_size_;
     bool gro_ = false;
+    std::size_t last_received_ = 0;    // entries the last recvmmsg returned, truncated ones too
     std::size_t in_entries_ = kBatch;  // receive entries per call and the size of each
     std::size_t in_entry_size_;
     std::unique_ptr<std::uint8_t[]> in_;  // in_entries_ x in_entry_size_, never read unwritten
