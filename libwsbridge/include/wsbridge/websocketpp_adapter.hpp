@@ -155,21 +155,26 @@ class WebsocketppAdapter {
     // (requests for other paths are refused with 404), and its largest message size.
     void install() {
         server_.set_max_message_size(hub_.options().session.limits.max_frame_bytes);
-        server_.set_validate_handler([this](Handle h) {
-            if (auto verdict = validate(h)) return *verdict;
-            std::error_code ec;
-            auto con = server_.get_con_from_hdl(h, ec);
-            if (ec) return false;
-            con->set_status(websocketpp::http::status_code::not_found);
-            con->replace_header("Content-Type", "text/plain; charset=utf-8");
-            con->set_body("no WebSocket endpoint at this path; the bridge is at " +
-                          std::string(kProxyPath) + "\n");
-            return false;
-        });
+        server_.set_validate_handler([this](Handle h) { return validate_or_refuse(h); });
         server_.set_open_handler([this](Handle h) { open(h); });
         server_.set_message_handler([this](Handle h, MessagePtr m) { message(h, m); });
         server_.set_close_handler([this](Handle h) { close(h); });
         server_.set_fail_handler([this](Handle h) { close(h); });
+    }
+
+    // validate() for a server whose only WebSocket endpoint is the bridge: an upgrade request
+    // for any other path gets 404 (naming the bridge's path; the request's resource is not
+    // echoed, as its query may hold a key).
+    bool validate_or_refuse(Handle handle) {
+        if (auto verdict = validate(handle)) return *verdict;
+        std::error_code ec;
+        auto con = server_.get_con_from_hdl(handle, ec);
+        if (ec) return false;
+        con->set_status(websocketpp::http::status_code::not_found);
+        con->replace_header("Content-Type", "text/plain; charset=utf-8");
+        con->set_body("no WebSocket endpoint at this path; the bridge is at " +
+                      std::string(kProxyPath) + "\n");
+        return false;
     }
 
     // Bridge connections in the upgrade or open.

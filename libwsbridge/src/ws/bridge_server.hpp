@@ -97,7 +97,7 @@ class Server : public Bridge::Impl, public std::enable_shared_from_this<Server<C
         std::weak_ptr<Server> weak = this->weak_from_this();
         server_.set_validate_handler([weak](Handle h) {
             auto self = weak.lock();
-            return self && self->on_validate(std::move(h));
+            return self && self->adapter_.validate_or_refuse(std::move(h));
         });
         server_.set_open_handler([weak](Handle h) {
             if (auto self = weak.lock()) self->adapter_.open(std::move(h));
@@ -114,19 +114,6 @@ class Server : public Bridge::Impl, public std::enable_shared_from_this<Server<C
         server_.set_http_handler([weak](Handle h) {
             if (auto self = weak.lock()) self->on_http(std::move(h));
         });
-    }
-
-    bool on_validate(Handle handle) {
-        if (auto verdict = adapter_.validate(handle)) return *verdict;
-        std::error_code ec;
-        auto con = server_.get_con_from_hdl(handle, ec);
-        if (ec) return false;
-        con->set_status(websocketpp::http::status_code::not_found);
-        con->replace_header("Content-Type", "text/plain; charset=utf-8");
-        // The resource is not echoed: its query may hold a key.
-        con->set_body("no WebSocket endpoint at this path; the bridge is at " +
-                      std::string(kProxyPath) + "\n");
-        return false;
     }
 
     void on_http(Handle handle) {

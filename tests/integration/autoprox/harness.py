@@ -15,10 +15,12 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import unittest
 import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -241,3 +243,52 @@ class Pair:
 
 def run(coroutine):
     return asyncio.run(coroutine)
+
+
+def secret_forms(secret):
+    """The ways a secret could show up: as is and URL-encoded (Autoprox.url uses urlencode)."""
+    return {secret, urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="")}
+
+
+def free_udp_port():
+    """A UDP port on 127.0.0.1 nobody listens on (chosen by the kernel, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class SecretCheckedTest(unittest.TestCase):
+    """Starts autoprox instances whose whole logs are checked for self.secrets once they are
+    gone (the default: the harness's KEY)."""
+
+    secrets = (KEY,)
+    test_seconds = 90  # one test's async part, end to end
+
+    def start(self, *args):
+        instance = Autoprox(*args)
+        self.addCleanup(self.check_log, instance)
+        self.addCleanup(instance.kill)
+        return instance
+
+    def pair(self, args_a=(), args_b=()):
+        pair = Pair(self, args_a, args_b)
+        for instance in (pair.a, pair.b):
+            self.addCleanup(self.check_log, instance)  # runs before the Pair's kill: kills first
+        return pair
+
+    def assert_no_secret(self, text, where):
+        for secret in self.secrets:
+            for form in secret_forms(secret):
+                self.assertNotIn(form, text, f"a key or token appears in {where}")
+
+    def check_log(self, instance):
+        instance.kill()  # idempotent; the whole log is read once the process is gone
+        text = instance.all_log_text()
+        self.logged(text)
+        self.assert_no_secret(text, "autoprox's log")
+
+    def logged(self, text):
+        """Each instance's whole log, once it is gone (for subclasses that keep them)."""
+
+    def run_async(self, coroutine):
+        return run(asyncio.wait_for(coroutine, self.test_seconds))

@@ -49,18 +49,6 @@ COMMENT = re.compile(rf"^# (HELP|TYPE) ({METRIC_NAME}) .+$")
 ALL_LOGS = []  # every autoprox log of the run, for the final check in main()
 
 
-def secret_forms(secret):
-    """The ways a secret could show up: as is and URL-encoded (the harness uses urlencode)."""
-    return {secret, urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="")}
-
-
-def free_udp_port():
-    """A UDP port on 127.0.0.1 nobody listens on (chosen by the kernel, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 def parse_metrics(text):
     """{(name, labels text): value} of a Prometheus text page; raises on a malformed line or a
     sample without a # TYPE line before it."""
@@ -114,7 +102,7 @@ class Coturn:
         scratch = tempfile.TemporaryDirectory(prefix="autoprox-coturn-")
         test.addCleanup(scratch.cleanup)
         for attempt in range(self.ATTEMPTS):
-            self.port = free_udp_port()
+            self.port = harness.free_udp_port()
             self.log_path = os.path.join(scratch.name, f"turnserver-{attempt}.log")
             with open(self.log_path, "wb") as log:
                 self.process = subprocess.Popen(
@@ -147,40 +135,20 @@ class Coturn:
             return log.read()[-4000:]
 
 
-class AutoproxTest(unittest.TestCase):
-    """Starts autoprox instances whose whole logs are checked for the key once they are gone."""
+class AutoproxTest(harness.SecretCheckedTest):
+    """Autoprox instances whose whole logs are checked for the key and the token."""
 
-    def start(self, *args):
-        instance = harness.Autoprox(*args)
-        self.addCleanup(self.check_log, instance)
-        self.addCleanup(instance.kill)
-        return instance
+    secrets = (KEY, TOKEN)
+    test_seconds = TEST_S
 
-    def pair(self, args_a=(), args_b=()):
-        pair = harness.Pair(self, args_a, args_b)
-        for instance in (pair.a, pair.b):
-            self.addCleanup(self.check_log, instance)  # runs before the Pair's kill: kills first
-        return pair
-
-    def assert_no_key(self, text, where):
-        for secret in (KEY, TOKEN):
-            for form in secret_forms(secret):
-                self.assertNotIn(form, text, f"the key or the token appears in {where}")
-
-    def check_log(self, instance):
-        instance.kill()  # idempotent; the whole log is read once the process is gone
-        text = instance.all_log_text()
+    def logged(self, text):
         ALL_LOGS.append(text)
-        self.assert_no_key(text, "autoprox's log")
-
-    def run_async(self, coroutine):
-        return harness.run(asyncio.wait_for(coroutine, TEST_S))
 
     def get_json(self, instance, path, status=200, headers=None):
         got, response_headers, body = harness.http_get(instance.ws_port, path, headers)
         self.assertEqual(got, status, body)
         self.assertEqual(response_headers.get("content-type"), "application/json")
-        self.assert_no_key(body, path)
+        self.assert_no_secret(body, path)
         return json.loads(body)
 
     def metrics(self, instance):
@@ -334,7 +302,7 @@ class EndpointsTest(AutoproxTest):
                                                                       headers)
                     self.assertEqual(status, 401, body)
                     self.assertEqual(response_headers.get("www-authenticate"), "Bearer")
-                    self.assert_no_key(body, path)
+                    self.assert_no_secret(body, path)
                 # No STUN server is configured: past the token check that is a 503.
                 expected = 503 if path == "/v0/network/public-address" else 200
                 status, _, body = harness.http_get(instance.ws_port, path, bearer)
@@ -374,7 +342,7 @@ class PublicAddressTest(AutoproxTest):
     def test_stun_server_that_does_not_answer(self):
         """Two requests at once share one STUN query: both get 502 after one timeout (3 s),
         not one after the other."""
-        port = free_udp_port()
+        port = harness.free_udp_port()
         instance = self.start("--stun-server", f"127.0.0.1:{port}")
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
@@ -460,7 +428,7 @@ class TlsTest(AutoproxTest):
         context = ssl.create_default_context(cafile=cert)
 
         async def body():
-            url = instance.url(free_udp_port()).replace("ws://", "wss://", 1)
+            url = instance.url(harness.free_udp_port()).replace("ws://", "wss://", 1)
             ws = await harness.connect(url, ssl=context)
             seen, _, _ = await harness.statuses_until(ws, "UDP_WAITING")
             self.assertEqual(seen, ["CONNECTED", "UDP_WAITING"])
@@ -513,7 +481,8 @@ class TlsTest(AutoproxTest):
 def check_all_logs():
     """The key and the token in no log line of the whole run; returns True if so."""
     text = "\n".join(ALL_LOGS)
-    found = [form for secret in (KEY, TOKEN) for form in secret_forms(secret) if form in text]
+    found = [form for secret in (KEY, TOKEN) for form in harness.secret_forms(secret)
+             if form in text]
     lines = text.count("\n") + bool(text)
     print(f"key check over the whole run: {len(ALL_LOGS)} autoprox logs, {lines} lines at "
           f"--log-level debug: " + (f"FOUND {found}" if found else "no key, no token"),

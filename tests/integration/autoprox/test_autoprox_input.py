@@ -19,7 +19,6 @@ import base64
 import json
 import os
 import random
-import socket
 import sys
 import time
 import unittest
@@ -35,18 +34,6 @@ OTHER_KEY = "second e2e key Jw8"
 TOKEN = "e2e-token-Qv4r"
 TEST_S = 90  # one test's async part, end to end
 CONNECTION_ID_CHARS = set("0123456789abcdef")
-
-
-def secret_forms(secret):
-    """The ways a secret could show up: as is and URL-encoded (the harness uses urlencode)."""
-    return {secret, urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="")}
-
-
-def free_udp_port():
-    """A UDP port on 127.0.0.1 nobody listens on (bound once by the kernel's choice, released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def upgrade(port, resource, headers=None):
@@ -132,41 +119,19 @@ def garbage_frames(seed, count):
     return frames
 
 
-class AutoproxTest(unittest.TestCase):
-    """Starts autoprox instances whose logs are checked for secrets once they are gone, and
-    records everything the test receives for the same check."""
+class AutoproxTest(harness.SecretCheckedTest):
+    """Autoprox instances whose logs are checked for secrets once they are gone; everything the
+    test receives is recorded for the same check."""
+
+    test_seconds = TEST_S
 
     def setUp(self):
         self.secrets = [KEY, OTHER_KEY, TOKEN]
         self.received = []  # frames, close reasons and bodies, as text
         self.addCleanup(self.check_received)
 
-    def start(self, *args):
-        instance = harness.Autoprox(*args)
-        self.addCleanup(self.check_log, instance)
-        self.addCleanup(instance.kill)
-        return instance
-
-    def pair(self, args_a=(), args_b=()):
-        pair = harness.Pair(self, args_a, args_b)
-        for instance in (pair.a, pair.b):
-            self.addCleanup(self.check_log, instance)  # runs before the Pair's kill: kills first
-        return pair
-
-    def assert_no_secret(self, text, where):
-        for secret in self.secrets:
-            for form in secret_forms(secret):
-                self.assertNotIn(form, text, f"a key or token appears in {where}")
-
-    def check_log(self, instance):
-        instance.kill()  # idempotent; the whole log is read once the process is gone
-        self.assert_no_secret(instance.all_log_text(), "autoprox's log")
-
     def check_received(self):
         self.assert_no_secret("\n".join(self.received), "what a client received")
-
-    def run_async(self, coroutine):
-        return harness.run(asyncio.wait_for(coroutine, TEST_S))
 
     # ---- What a client receives ---------------------------------------------------------------
 
@@ -405,13 +370,13 @@ class MessageSizeTest(AutoproxTest):
 
         async def body():
             # Above the message limit: the session's error frame, then 1009.
-            ws = await self.open_waiting(instance, free_udp_port())
+            ws = await self.open_waiting(instance, harness.free_udp_port())
             await ws.send(bytes(self.LIMIT + 1))
             await self.expect_error(ws, "message of 1025 bytes exceeds the limit of 1024 bytes")
             code, _, _ = await self.closed(ws)
             self.assertEqual(code, 1009)
             # Above the largest frame (4 * 342 + 16384 bytes): websocketpp's own 1009.
-            ws = await self.open_waiting(instance, free_udp_port())
+            ws = await self.open_waiting(instance, harness.free_udp_port())
             await ws.send(bytes(4 * 342 + 16384 + 1))
             code, _, frames = await self.closed(ws)
             self.assertEqual(code, 1009)
@@ -474,8 +439,8 @@ class BadUpgradeTest(AutoproxTest):
         instance = self.start("--max-sessions", "1")
 
         async def body():
-            ws = await self.open_waiting(instance, free_udp_port())
-            await self.refused(instance, resource(free_udp_port()), 503, ["limit of 1 sessions"])
+            ws = await self.open_waiting(instance, harness.free_udp_port())
+            await self.refused(instance, resource(harness.free_udp_port()), 503, ["limit of 1 sessions"])
             await ws.close()
         self.run_async(body())
 
@@ -483,8 +448,8 @@ class BadUpgradeTest(AutoproxTest):
         instance = self.start("--max-sessions-per-client", "1")
 
         async def body():
-            ws = await self.open_waiting(instance, free_udp_port())
-            await self.refused(instance, resource(free_udp_port()), 429,
+            ws = await self.open_waiting(instance, harness.free_udp_port())
+            await self.refused(instance, resource(harness.free_udp_port()), 429,
                                ["too many sessions from 127.0.0.1", "limit 1"])
             await ws.close()
         self.run_async(body())
@@ -497,14 +462,14 @@ class BadUpgradeTest(AutoproxTest):
 
     def test_origin_with_allow_origin(self):
         instance = self.start("--allow-origin", "http://a.example")
-        status, _, _ = upgrade(instance.ws_port, resource(free_udp_port()),
+        status, _, _ = upgrade(instance.ws_port, resource(harness.free_udp_port()),
                                {"Origin": "http://a.example"})
         self.assertEqual(status, 101)
         self.assert_refused(instance, resource(9000), 403, ["http://b.example"],
                             {"Origin": "http://b.example"})
 
         async def body():
-            ws = await self.open_waiting(instance, free_udp_port(), origin="http://a.example")
+            ws = await self.open_waiting(instance, harness.free_udp_port(), origin="http://a.example")
             await ws.close()
         self.run_async(body())
 
@@ -519,10 +484,10 @@ class BadUpgradeTest(AutoproxTest):
                             {"Authorization": "Basic " + TOKEN})
 
         async def accepted():
-            ws = await self.open_waiting(instance, free_udp_port(),
+            ws = await self.open_waiting(instance, harness.free_udp_port(),
                                          extra_headers={"Authorization": "Bearer " + TOKEN})
             await ws.close()
-            ws = await self.open_waiting(instance, free_udp_port(), url={"token": TOKEN})
+            ws = await self.open_waiting(instance, harness.free_udp_port(), url={"token": TOKEN})
             await ws.close()
         self.run_async(accepted())
         self.assertTrue(instance.wait_event("session_opened", 5))
@@ -531,7 +496,7 @@ class BadUpgradeTest(AutoproxTest):
 
     def test_client_id_reused_with_another_key(self):
         instance = self.start()
-        port = free_udp_port()
+        port = harness.free_udp_port()
 
         async def body():
             ws = await self.open_waiting(instance, port, url={"client_id": "c"})
@@ -567,7 +532,7 @@ class FailingPeerTest(AutoproxTest):
 
     def test_peer_that_never_answers(self):
         instance = self.start("--connect-timeout", "1")
-        port = free_udp_port()
+        port = harness.free_udp_port()
 
         async def body():
             started = time.monotonic()

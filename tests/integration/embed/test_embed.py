@@ -15,7 +15,6 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,12 +26,6 @@ from harness import connect, http_get, next_frame, statuses_until, text_frame  #
 
 EMBED = ECHO = None
 KEY = "embed example key"
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(argv):
@@ -71,7 +64,7 @@ class EmbedExample(unittest.TestCase):
         return process, int(words[1])
 
     def start_echo(self):
-        port = free_udp_port()
+        port = harness.free_udp_port()
         process = start([ECHO, str(port), KEY])
         self.addCleanup(stop, process)
         return port
