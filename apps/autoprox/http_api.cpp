@@ -59,20 +59,21 @@ void write_parameters(Writer& w) {
 void write_limits(Writer& w, const Options& o) {
     key(w, "limits");
     w.StartObject();
-    key(w, "max_message_bytes");
-    w.Uint64(o.max_message_bytes);
-    key(w, "max_sessions");
-    w.Uint64(o.max_sessions);
-    key(w, "max_sessions_per_client");
-    w.Uint64(o.max_sessions_per_client);
-    key(w, "idle_timeout_s");
-    w.Double(o.idle_timeout_s);
-    key(w, "reattach_grace_s");
-    w.Double(o.reattach_grace_s);
-    key(w, "status_interval_s");
-    w.Double(o.status_interval_s);
-    key(w, "connect_timeout_s");
-    w.Double(o.connect_timeout_s);
+    for (const auto& [name, value] :
+         {std::pair<const char*, std::size_t>{"max_message_bytes", o.max_message_bytes},
+          {"max_sessions", o.max_sessions},
+          {"max_sessions_per_client", o.max_sessions_per_client}}) {
+        key(w, name);
+        w.Uint64(value);
+    }
+    for (const auto& [name, value] :
+         {std::pair<const char*, double>{"idle_timeout_s", o.idle_timeout_s},
+          {"reattach_grace_s", o.reattach_grace_s},
+          {"status_interval_s", o.status_interval_s},
+          {"connect_timeout_s", o.connect_timeout_s}}) {
+        key(w, name);
+        w.Double(value);
+    }
     w.EndObject();
 }
 

@@ -52,7 +52,7 @@ std::string websocketpp_client_address(const ConnectionPtr& con) {
     if (ec) return {};
     auto address = endpoint.address();
     if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return address.to_v6().to_v4().to_string();  // NOLINT: deprecated name in Asio 1.18
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
     return address.to_string();
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "session/reports.hpp"
+#include "session/secret.hpp"
 #include "srmudp/endpoint.hpp"
 
 namespace wsbridge {
@@ -105,10 +106,7 @@ class Admission::State {
         auto state = hub.lock();
         if (state && holds_slot) state->release(client_address);
     }
-    void wipe_key() {
-        std::fill(request.encryption_key.begin(), request.encryption_key.end(), '\0');
-        request.encryption_key.clear();
-    }
+    void wipe_key() { session::wipe(request.encryption_key); }
 };
 
 Admission::Admission(std::unique_ptr<State> state) : state_(std::move(state)) {}

@@ -18,6 +18,7 @@
 #include <asio/post.hpp>
 
 #include "session/reports.hpp"
+#include "session/secret.hpp"
 #include "session/session_impl.hpp"
 #include "srmudp/error.hpp"
 #include "srmudp/random.hpp"
@@ -25,6 +26,7 @@
 namespace wsbridge {
 
 using session::close_reason;
+using session::wipe;
 
 namespace {
 
@@ -32,11 +34,6 @@ constexpr std::uint16_t kNormalClosure = 1000;  // RFC 6455 section 7.4.1
 constexpr std::uint16_t kGoingAway = 1001;
 constexpr std::uint16_t kInternalError = 1011;
 constexpr std::uint16_t kReplaced = 4000;  // private use (RFC 6455 7.4.2): a newer WebSocket
-
-void wipe(std::string& secret) {
-    OPENSSL_cleanse(secret.data(), secret.size());
-    secret.clear();
-}
 
 // SHA-256(salt || key): lets attach() check a returning client's key without keeping the key.
 std::array<std::uint8_t, 32> salted_hash(const std::array<std::uint8_t, 16>& salt,
@@ -74,7 +71,6 @@ Session::Impl::Impl(asio::io_context& io, srmudp::Endpoint& endpoint,
       key_(std::move(request.encryption_key)),
       id_(std::move(connection_id)),
       options_(std::move(options)) {
-    wipe(request.encryption_key);
     srmudp::system_random().fill(srmudp::MutableByteView(key_salt_.data(), key_salt_.size()));
     key_hash_ = salted_hash(key_salt_, key_);
 }

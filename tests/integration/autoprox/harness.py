@@ -245,6 +245,21 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
+def read_line(stream, timeout):
+    """One line from a child's pipe, stripped: what came before the deadline or end of file if
+    no whole line did."""
+    deadline, data = time.monotonic() + timeout, b""
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([stream], [], [], left)[0]:
+            break
+        chunk = os.read(stream.fileno(), 1)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace").strip()
+
+
 def secret_forms(secret):
     """The ways a secret could show up: as is and URL-encoded (Autoprox.url uses urlencode)."""
     return {secret, urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="")}

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import random
-import select
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ class Relay:
         self.process = subprocess.Popen(
             [harness.RELAY, "--listen", "127.0.0.1:0", "--target", f"127.0.0.1:{target_port}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, preexec_fn=harness._die_with_parent)
-        words = self._line(10).split()
+        words = harness.read_line(self.process.stdout, 10).split()
         if not words or words[0] != "ready":
             self.kill()
             raise AssertionError(f"relay said {words!r}")
@@ -45,22 +44,10 @@ class Relay:
         self.listen_port = int(fields["listen"].rsplit(":", 1)[1])
         self.forward_port = int(fields["forward"].rsplit(":", 1)[1])
 
-    def _line(self, timeout):
-        deadline, data = time.monotonic() + timeout, b""
-        while not data.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
-                break
-            chunk = os.read(self.process.stdout.fileno(), 1)
-            if not chunk:
-                break
-            data += chunk
-        return data.decode(errors="replace").strip()
-
     def command(self, line):
         self.process.stdin.write((line + "\n").encode())
         self.process.stdin.flush()
-        answer = self._line(5)
+        answer = harness.read_line(self.process.stdout, 5)
         if answer != "ok":
             raise AssertionError(f"relay answered {answer!r} to {line!r}")
 

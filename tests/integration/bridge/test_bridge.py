@@ -15,13 +15,14 @@ import base64
 import http.client
 import json
 import os
-import select
 import subprocess
 import sys
 import time
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "autoprox"))
+import harness  # noqa: E402  (the shared pipe reader)
 try:
     import websockets
 except ImportError:  # a non-Debian interpreter (e.g. pyenv) first on PATH
@@ -43,25 +44,12 @@ class BridgeServer:
     def __init__(self, path, *args):
         self.process = subprocess.Popen([path, *args], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE)
-        line = self._read_line(READY_S)
+        line = harness.read_line(self.process.stdout, READY_S)
         fields = line.split()
         if len(fields) != 5 or fields[0] != "ready":
             self.kill()
             raise RuntimeError(f"bridge_test_server did not get ready: {line!r}")
         self.ws_a, self.ws_b, self.udp_a, self.udp_b = (int(f) for f in fields[1:])
-
-    def _read_line(self, timeout):
-        deadline = time.monotonic() + timeout
-        data = b""
-        while not data.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
-                return data.decode(errors="replace")
-            chunk = os.read(self.process.stdout.fileno(), 1)
-            if not chunk:
-                break
-            data += chunk
-        return data.decode(errors="replace").strip()
 
     def stop(self, timeout=20):
         """Closes the server's stdin, which ends it; returns its exit status (None: it hung)."""

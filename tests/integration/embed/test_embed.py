@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -33,19 +32,6 @@ def start(argv):
                             stderr=subprocess.PIPE, preexec_fn=harness._die_with_parent)
 
 
-def read_line(process, timeout):
-    deadline, data = time.monotonic() + timeout, b""
-    while not data.endswith(b"\n"):
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([process.stdout], [], [], left)[0]:
-            break
-        chunk = os.read(process.stdout.fileno(), 1)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode(errors="replace").strip()
-
-
 def stop(process):
     if process.poll() is None:
         process.kill()
@@ -58,7 +44,7 @@ class EmbedExample(unittest.TestCase):
     def start_example(self, *args):
         process = start([EMBED, *args])
         self.addCleanup(stop, process)
-        words = read_line(process, harness.READY_S).split()
+        words = harness.read_line(process.stdout, harness.READY_S).split()
         self.assertEqual(len(words), 3, f"example said {words!r}")
         self.assertEqual(words[0], "ready")
         return process, int(words[1])
