@@ -147,8 +147,8 @@ GoodputResult enet_goodput(const Options& options, std::size_t message_bytes) {
             blast(client.get(), peer, run, payload);
         }
     });
-    name_thread(receiver, "enet-rx");
-    name_thread(sender, "enet-tx");
+    name_thread(receiver, "enet-rx", Role::server);
+    name_thread(sender, "enet-tx", Role::client);
     if (wait_until([&] { return run.connected.load(); }, kSetupLimit)) {
         const Window w =
             measure_window(run.received, options.warmup(), options.case_time, &sender, &receiver);
@@ -225,8 +225,8 @@ LatencyResult enet_ping_pong(const Options& options) {
             now = back;
         }
     });
-    name_thread(echo, "enet-echo");
-    name_thread(pinger, "enet-ping");
+    name_thread(echo, "enet-echo", Role::server);
+    name_thread(pinger, "enet-ping", Role::client);
     pinger.join();
     run.stop = true;
     echo.join();

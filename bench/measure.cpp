@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,8 +81,39 @@ Window measure_window(const std::atomic<std::uint64_t>& counter, Clock::duration
     return w;
 }
 
-void name_thread(std::thread& t, const char* name) {
+namespace {
+Placement g_placement = Placement::none;
+}  // namespace
+
+void set_placement(Placement placement) {
+    g_placement = placement;
+}
+
+const char* placement_name(Placement placement) {
+    switch (placement) {
+        case Placement::split:
+            return "split";
+        case Placement::same:
+            return "same";
+        case Placement::none:
+            break;
+    }
+    return "none";
+}
+
+void name_thread(std::thread& t, const char* name, Role role) {
     pthread_setname_np(t.native_handle(), name);
+    if (g_placement == Placement::none) return;
+    const int cpu = g_placement == Placement::split && role == Role::server ? 1 : 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    static bool reported = false;
+    if (pthread_setaffinity_np(t.native_handle(), sizeof set, &set) != 0 && !reported) {
+        reported = true;
+        std::fprintf(stderr, "srmudp-bench: cannot pin threads to CPU %d; they run unpinned\n",
+                     cpu);
+    }
 }
 
 bool wait_until(const std::function<bool()>& pred, Clock::duration limit) {

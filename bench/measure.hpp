@@ -44,8 +44,19 @@ Window measure_window(const std::atomic<std::uint64_t>& counter, Clock::duration
                       Clock::duration span, std::thread* sender = nullptr,
                       std::thread* receiver = nullptr);
 
-// Names the thread (at most 15 characters) so that profilers can tell the cases' threads apart.
-void name_thread(std::thread& t, const char* name);
+// Where the two threads of a timed case run (--pin). `none`: where the scheduler puts them;
+// `split`: the client/sender side on CPU 0, the server/receiver side on CPU 1; `same`: both on
+// CPU 0, so that every wake-up is a switch on one CPU rather than a wake-up of another CPU.
+enum class Placement { none, split, same };
+enum class Role { client, server };
+
+// Applies to every thread name_thread() names from then on; called once, before any case.
+void set_placement(Placement placement);
+const char* placement_name(Placement placement);
+
+// Names the thread (at most 15 characters) so that profilers can tell the cases' threads apart,
+// and pins it as set_placement() says (a refused pin is reported on stderr once).
+void name_thread(std::thread& t, const char* name, Role role);
 
 // Polls pred every millisecond until it holds or `limit` passed; returns pred().
 bool wait_until(const std::function<bool()>& pred, Clock::duration limit);

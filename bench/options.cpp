@@ -96,6 +96,9 @@ JSON line.
   --clients K           client sockets of the listener handshake case (default 1000; 1-1024)
   --cases LIST          run only these cases: memory,goodput,latency,handshakes (default all)
   --no-enet             skip the ENet reference runs
+  --pin none|split|same where the two threads of each timed case run: where the scheduler
+                        puts them (default), client side on CPU 0 and server side on CPU 1,
+                        or both on CPU 0
   --help
 )";
 }
@@ -123,6 +126,11 @@ ParseResult parse_options(int argc, char** argv) {
             ok = parse_cases(value, o);
         } else if (arg == "--connections") {
             ok = parse_count(value, 1, 100'000, o.idle_connections);
+        } else if (arg == "--pin") {
+            ok = value == "none" || value == "split" || value == "same";
+            o.placement = value == "split"  ? Placement::split
+                          : value == "same" ? Placement::same
+                                            : Placement::none;
         } else if (arg == "--clients") {
             ok = parse_count(value, 1, 10'000, o.listener_clients);
         } else {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "measure.hpp"
 #include "srmudp/time.hpp"
 
 namespace srmudp::bench {
@@ -30,6 +31,8 @@ struct Options {
     bool goodput = true;
     bool latency = true;
     bool handshakes = true;
+    // Where the two threads of each timed case run (--pin none|split|same).
+    Placement placement = Placement::none;
 
     // Warm-up before each measuring window: a fifth of it, at most half a second.
     Duration warmup() const;

@@ -135,8 +135,8 @@ GoodputResult raw_udp_goodput(const Options& options) {
     std::atomic<std::uint64_t> bytes{0};
     std::thread receiver([&] { drain(rx, stop, bytes); });
     std::thread sender([&] { blast(tx, stop); });
-    name_thread(receiver, "raw-rx");
-    name_thread(sender, "raw-tx");
+    name_thread(receiver, "raw-rx", Role::server);
+    name_thread(sender, "raw-tx", Role::client);
     const Window w = measure_window(bytes, options.warmup(), options.case_time, &sender, &receiver);
     stop = true;
     sender.join();
@@ -153,7 +153,7 @@ LatencyResult raw_udp_ping_pong(const Options& options) {
     if (!result.error.empty()) return result;
     std::atomic<bool> stop{false};
     std::thread echo_thread([&] { echo(server, stop); });
-    name_thread(echo_thread, "raw-echo");
+    name_thread(echo_thread, "raw-echo", Role::server);
     std::vector<double> samples;
     samples.reserve(options.max_round_trips);
     std::array<std::uint8_t, kPingSize> ping;
@@ -175,6 +175,7 @@ LatencyResult raw_udp_ping_pong(const Options& options) {
             now = back;
         }
     });
+    name_thread(client_thread, "raw-ping", Role::client);
     client_thread.join();
     stop = true;
     echo_thread.join();

@@ -269,9 +269,10 @@ bool Results::complete() const {
 
 void print_table(const Results& r, std::FILE* out) {
     std::fprintf(out,
-                 "srmudp-bench: loopback 127.0.0.1, %.2f s per timed case, %u CPUs, ENet: %s\n"
-                 "(load average %.2f at the start, %.2f at the end)\n",
-                 r.case_seconds, r.cpus, r.enet.c_str(), r.load_before, r.load_after);
+                 "srmudp-bench: loopback 127.0.0.1, %.2f s per timed case, %u CPUs, threads pinned: "
+                 "%s, ENet: %s\n(load average %.2f at the start, %.2f at the end)\n",
+                 r.case_seconds, r.cpus, r.placement.c_str(), r.enet.c_str(), r.load_before,
+                 r.load_after);
     print_goodput(r, out);
     print_latency(r, out);
     print_handshakes(r, out);
@@ -281,8 +282,9 @@ void print_table(const Results& r, std::FILE* out) {
 std::string to_json(const Results& r) {
     std::string j =
         "{\"bench\":\"srmudp-bench\",\"version\":1,\"case_seconds\":" + number(r.case_seconds) +
-        ",\"cpus\":" + std::to_string(r.cpus) + ",\"load_before\":" + number(r.load_before) +
-        ",\"load_after\":" + number(r.load_after) + ",\"enet\":" + quoted(r.enet);
+        ",\"cpus\":" + std::to_string(r.cpus) + ",\"pin\":" + quoted(r.placement) +
+        ",\"load_before\":" + number(r.load_before) + ",\"load_after\":" + number(r.load_after) +
+        ",\"enet\":" + quoted(r.enet);
     j += ",\"goodput\":" + json_goodput(r) + ",\"latency\":" + json_latency(r) +
          ",\"handshakes\":" + json_handshakes(r);
     j += ",\"scrypt_ms\":" + (r.scrypt_ms ? number(*r.scrypt_ms) : std::string("null"));

@@ -85,6 +85,7 @@ struct MemoryResult {
 struct Results {
     double case_seconds = 0;
     unsigned cpus = 0;
+    std::string placement = "none";  // --pin
     double load_before = -1;  // 1-minute load average when the run started, and when it ended
     double load_after = -1;
     std::string enet;  // "built", "not built" or "skipped"

@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
     Results r;
     r.case_seconds = to_seconds(options.case_time);
     r.cpus = std::thread::hardware_concurrency();
+    set_placement(options.placement);
+    r.placement = placement_name(options.placement);
     r.load_before = load_average();
     r.enet = enet_status(options);
     // Memory first, while the heap is young: later cases leave freed chunks behind.

@@ -3,11 +3,13 @@
 #include <sys/resource.h>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -32,9 +34,15 @@ constexpr Clock::duration kSetupLimit = std::chrono::seconds(5);
 class Failure {
   public:
     void set(const std::string& text) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (text_.empty()) text_ = text;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!text_.empty()) return;
+            text_ = text;
+        }
+        if (on_first_) on_first_();
     }
+    // Runs (on the reporting thread) when the first failure is set; set before the threads run.
+    void on_first(std::function<void()> f) { on_first_ = std::move(f); }
     std::string get() const {
         std::lock_guard<std::mutex> lock(mutex_);
         return text_;
@@ -43,6 +51,7 @@ class Failure {
   private:
     mutable std::mutex mutex_;
     std::string text_;
+    std::function<void()> on_first_;
 };
 
 EndpointOptions loopback_options() {
@@ -61,9 +70,15 @@ class Side {
         endpoint = Endpoint::open(io, loopback_options(), ec);
         return ec;
     }
-    void start(Clock::duration limit, const char* name) {
-        thread_ = std::thread([this, limit] { io.run_for(limit); });
-        name_thread(thread_, name);
+    // run() as an application would (run_for() waits in one-second slices and re-reads the
+    // clock around every handler); the deadline timer bounds the thread's life.
+    void start(Clock::duration limit, const char* name, Role role) {
+        deadline_.expires_after(limit);
+        deadline_.async_wait([this](std::error_code ec) {
+            if (!ec) io.stop();
+        });
+        thread_ = std::thread([this] { io.run(); });
+        name_thread(thread_, name, role);
     }
     // Stops the thread; the endpoint may then be used from the caller's thread.
     void halt() {
@@ -78,10 +93,16 @@ class Side {
 
     std::thread* thread() { return &thread_; }
 
+    // Blocks until the thread ends: stopped by a handler or by the deadline timer.
+    void join() {
+        if (thread_.joinable()) thread_.join();
+    }
+
     asio::io_context io;
     std::unique_ptr<Endpoint> endpoint;
 
   private:
+    asio::steady_timer deadline_{io};
     std::thread thread_;
 };
 
@@ -174,8 +195,8 @@ GoodputResult srmudp_goodput(const Options& options, std::size_t message_bytes) 
     h.on_writable = [&run] { run.pump(); };
     run.sender->set_handlers(std::move(h));
     const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
-    rx.start(limit, "srmudp-rx");
-    tx.start(limit, "srmudp-tx");
+    rx.start(limit, "srmudp-rx", Role::server);
+    tx.start(limit, "srmudp-tx", Role::client);
     if (wait_until([&] { return run.established.load(); }, kSetupLimit)) {
         result.take(measure_window(run.received, options.warmup(), options.case_time, tx.thread(),
                                    rx.thread()));
@@ -201,6 +222,7 @@ struct PingPongRun {
     Failure failure;
     std::atomic<bool> stopping{false};
     std::atomic<bool> done{false};
+    std::function<void()> finish;  // stops both threads
     std::shared_ptr<Connection> client;
     std::shared_ptr<Connection> server;
     Bytes ping = Bytes(kPingSize, 0x42);
@@ -222,7 +244,6 @@ struct PingPongRun {
         sent_at = Clock::now();
         if (const auto ec = client->send(MessageKind::binary, ping, id)) {
             failure.set("send: " + ec.message());
-            done = true;
         }
     }
     void on_pong(const Message& m) {
@@ -231,6 +252,7 @@ struct PingPongRun {
         if (now >= warm_until) samples.push_back(to_microseconds(now - sent_at));
         if (now >= end || samples.size() >= max_samples) {
             done = true;
+            finish();
             return;
         }
         send_ping();
@@ -273,12 +295,20 @@ LatencyResult srmudp_ping_pong(const Options& options) {
     h.on_message = [&run](Message&& m) { run.on_pong(m); };
     run.client->set_handlers(std::move(h));
     const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
-    server.start(limit, "srmudp-server");
-    client.start(limit, "srmudp-client");
-    if (!wait_until([&] { return run.done.load() || !run.failure.get().empty(); }, limit)) {
+    // The main thread blocks in join() rather than polling: a thread waking every millisecond
+    // would share the two CPUs with the round trips (the other transports have no such thread).
+    run.finish = [&client, &server] {
+        client.io.stop();
+        server.io.stop();
+    };
+    run.failure.on_first(run.finish);
+    server.start(limit, "srmudp-server", Role::server);
+    client.start(limit, "srmudp-client", Role::client);
+    client.join();
+    run.stopping = true;
+    if (!run.done.load() && run.failure.get().empty()) {
         result.error = "round trips did not finish in time";
     }
-    run.stopping = true;
     client.stop();
     server.stop();
     if (result.error.empty()) result.error = run.failure.get();
@@ -337,8 +367,8 @@ HandshakeResult endpoint_handshakes(const Options& options) {
     run.server = server.endpoint->local_address();
     asio::post(client.io, [&run] { run.next(); });
     const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
-    server.start(limit, "srmudp-server");
-    client.start(limit, "srmudp-client");
+    server.start(limit, "srmudp-server", Role::server);
+    client.start(limit, "srmudp-client", Role::client);
     const Window w = measure_window(run.completed, options.warmup(), options.case_time);
     run.stopping = true;
     client.stop();
@@ -497,8 +527,8 @@ HandshakeResult listener_handshakes(const Options& options) {
         run.idle.push_back(&c);
     asio::post(client.io, [&run] { run.start_handshakes(); });
     const Clock::duration limit = kSetupLimit + options.warmup() + options.case_time;
-    server.start(limit, "srmudp-listen");
-    client.start(limit, "srmudp-clients");
+    server.start(limit, "srmudp-listen", Role::server);
+    client.start(limit, "srmudp-clients", Role::client);
     const Window w = measure_window(run.accepted, options.warmup(), options.case_time,
                                     server.thread(), client.thread());
     run.stopping = true;
