@@ -49,7 +49,7 @@ bool parse_sizes(std::string_view text, std::vector<std::size_t>& out) {
 
 // "goodput,latency" -> those cases on, the others off.
 bool parse_cases(std::string_view text, Options& o) {
-    o.memory = o.goodput = o.latency = o.handshakes = false;
+    o.memory = o.goodput = o.latency = o.handshakes = o.wakeup = false;
     for (int n = 0; !text.empty() && n < 8; ++n) {
         const std::size_t comma = std::min(text.find(','), text.size());
         const std::string_view name = text.substr(0, comma);
@@ -61,12 +61,14 @@ bool parse_cases(std::string_view text, Options& o) {
             o.latency = true;
         } else if (name == "handshakes") {
             o.handshakes = true;
+        } else if (name == "wakeup") {
+            o.wakeup = true;
         } else {
             return false;
         }
         text.remove_prefix(std::min(comma + 1, text.size()));
     }
-    return text.empty() && (o.memory || o.goodput || o.latency || o.handshakes);
+    return text.empty() && (o.memory || o.goodput || o.latency || o.handshakes || o.wakeup);
 }
 
 ParseResult fail(const std::string& message) {
@@ -94,7 +96,10 @@ JSON line.
   --round-trips N       ping-pong round trips at most (default 20000; also bounded by --seconds)
   --connections K       idle connections for the memory case (default 1000)
   --clients K           client sockets of the listener handshake case (default 1000; 1-1024)
-  --cases LIST          run only these cases: memory,goodput,latency,handshakes (default all)
+  --cases LIST          run only these cases: memory,goodput,latency,handshakes (default all
+                        four) and wakeup (only when named: raw UDP ping-pong with CPU work on
+                        each side, with and without an early datagram)
+  --work-us N           the wakeup case's work per side in microseconds (default 5; 1-1000)
   --no-enet             skip the ENet reference runs
   --pin none|split|same where the two threads of each timed case run: where the scheduler
                         puts them (default), client side on CPU 0 and server side on CPU 1,
@@ -126,6 +131,10 @@ ParseResult parse_options(int argc, char** argv) {
             ok = parse_cases(value, o);
         } else if (arg == "--connections") {
             ok = parse_count(value, 1, 100'000, o.idle_connections);
+        } else if (arg == "--work-us") {
+            std::size_t us = 0;
+            ok = parse_count(value, 1, 1000, us);
+            o.wakeup_work = microseconds(static_cast<std::int64_t>(us));
         } else if (arg == "--pin") {
             ok = value == "none" || value == "split" || value == "same";
             o.placement = value == "split"  ? Placement::split

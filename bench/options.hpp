@@ -31,6 +31,10 @@ struct Options {
     bool goodput = true;
     bool latency = true;
     bool handshakes = true;
+    // Not in the default set: raw UDP ping-pong with work per side, with and without an early
+    // datagram (what the machine's wake-ups do to a round trip; see docs/PERFORMANCE.md).
+    bool wakeup = false;
+    Duration wakeup_work = microseconds(5);
     // Where the two threads of each timed case run (--pin none|split|same).
     Placement placement = Placement::none;
 

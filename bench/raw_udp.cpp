@@ -102,15 +102,25 @@ void drain(const Socket& rx, const std::atomic<bool>& stop, std::atomic<std::uin
     }
 }
 
-// Echoes every datagram back to where it came from until `stop`.
-void echo(const Socket& server, const std::atomic<bool>& stop) {
+// Keeps the CPU busy for `d` (the work a transport would do before it sends).
+void busy_for(Clock::duration d) {
+    if (d <= Clock::duration::zero()) return;
+    const Clock::time_point until = Clock::now() + d;
+    while (Clock::now() < until) {
+    }
+}
+
+// Echoes every datagram of kPingSize back to where it came from, after `work`, until `stop`;
+// other datagrams (the probe's early ones) are read and dropped.
+void echo(const Socket& server, const std::atomic<bool>& stop, Clock::duration work) {
     std::array<std::uint8_t, 2048> buf;
     for (std::uint64_t n = 0; n < kMaxBatches && !stop.load(std::memory_order_relaxed); ++n) {
         sockaddr_in from{};
         socklen_t len = sizeof from;
         const ssize_t got = ::recvfrom(server.fd(), buf.data(), buf.size(), 0,
                                        reinterpret_cast<sockaddr*>(&from), &len);
-        if (got <= 0) continue;
+        if (got != static_cast<ssize_t>(kPingSize)) continue;
+        busy_for(work);
         ::sendto(server.fd(), buf.data(), static_cast<std::size_t>(got), 0,
                  reinterpret_cast<const sockaddr*>(&from), len);
     }
@@ -146,24 +156,32 @@ GoodputResult raw_udp_goodput(const Options& options) {
 }
 
 LatencyResult raw_udp_ping_pong(const Options& options) {
-    LatencyResult result("raw-udp");
+    return raw_udp_ping_pong(options, PingPongShape{}, "raw-udp");
+}
+
+LatencyResult raw_udp_ping_pong(const Options& options, const PingPongShape& shape,
+                                const std::string& name) {
+    LatencyResult result(name);
     Socket server;
     Socket client;
     result.error = open_pair(server, 50, client, 100);
     if (!result.error.empty()) return result;
     std::atomic<bool> stop{false};
-    std::thread echo_thread([&] { echo(server, stop); });
+    std::thread echo_thread([&] { echo(server, stop, shape.work); });
     name_thread(echo_thread, "raw-echo", Role::server);
     std::vector<double> samples;
     samples.reserve(options.max_round_trips);
     std::array<std::uint8_t, kPingSize> ping;
     ping.fill(0x42);
     std::array<std::uint8_t, 2048> pong;
+    const std::uint8_t early = 0x01;
     const Clock::time_point warm_until = Clock::now() + options.warmup();
     const Clock::time_point end = warm_until + options.case_time;
     std::thread client_thread([&] {
         for (Clock::time_point now = Clock::now();
              now < end && samples.size() < options.max_round_trips;) {
+            if (shape.early_datagram) ::send(client.fd(), &early, sizeof early, 0);
+            busy_for(shape.work);
             ::send(client.fd(), ping.data(), ping.size(), 0);
             const ssize_t got = ::recv(client.fd(), pong.data(), pong.size(), 0);
             const Clock::time_point back = Clock::now();

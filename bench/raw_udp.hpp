@@ -16,4 +16,15 @@ GoodputResult raw_udp_goodput(const Options& options);
 // counted as lost and the next one starts.
 LatencyResult raw_udp_ping_pong(const Options& options);
 
+// The wake-up probe's variants of the raw ping-pong: `work` of CPU time on each side before it
+// sends (the client before each ping, the server before each echo), and optionally a 1-byte
+// datagram the client sends before its work (the server reads and drops it), as a transport
+// that acknowledges before it answers would. The round trip includes all of it.
+struct PingPongShape {
+    Clock::duration work{};
+    bool early_datagram = false;
+};
+LatencyResult raw_udp_ping_pong(const Options& options, const PingPongShape& shape,
+                                const std::string& name);
+
 }  // namespace srmudp::bench

@@ -107,10 +107,10 @@ std::string json_goodput(const Results& r) {
     return j + "]";
 }
 
-std::string json_latency(const Results& r) {
+std::string json_latency(const std::vector<LatencyResult>& results) {
     std::string j = "[";
-    for (std::size_t i = 0; i < r.latency.size(); ++i) {
-        const LatencyResult& l = r.latency[i];
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const LatencyResult& l = results[i];
         j += std::string(i ? "," : "") + "{\"transport\":" + quoted(l.transport) +
              ",\"samples\":" + std::to_string(l.rtt.samples) +
              ",\"p50_us\":" + number(l.rtt.p50_us) + ",\"p99_us\":" + number(l.rtt.p99_us) +
@@ -166,6 +166,7 @@ std::string json_targets(const Results& r) {
 }
 
 void print_goodput(const Results& r, std::FILE* out) {
+    if (r.goodput.empty()) return;  // the case did not run
     std::fprintf(out,
                  "\nGoodput: one connection, 1200-byte datagrams, Mbit/s of payload received\n");
     std::fprintf(out, "  %-9s %-8s %9s %7s %9s %9s %6s %6s\n", "transport", "message", "Mbit/s",
@@ -188,6 +189,7 @@ void print_goodput(const Results& r, std::FILE* out) {
 }
 
 void print_latency(const Results& r, std::FILE* out) {
+    if (r.latency.empty()) return;
     std::fprintf(out, "\nPing-pong: 64-byte messages, one outstanding, round trip in us\n");
     std::fprintf(out, "  %-9s %9s %9s %9s %10s\n", "transport", "p50", "p99", "p99.9", "samples");
     for (const LatencyResult& l : r.latency) {
@@ -198,7 +200,22 @@ void print_latency(const Results& r, std::FILE* out) {
     std::fprintf(out, "  srmudp p99 <= ENet p99: %s\n", verdict(latency_vs_enet(r)));
 }
 
+void print_wakeup(const Results& r, std::FILE* out) {
+    if (r.wakeup.empty()) return;
+    std::fprintf(out,
+                 "\nWake-up probe: raw UDP ping-pong, %.0f us of CPU work per side before it "
+                 "sends;\n\"early\": the client first sends a 1-byte datagram the server drops\n",
+                 r.wakeup_work_us);
+    std::fprintf(out, "  %-16s %9s %9s %9s %10s\n", "variant", "p50", "p99", "p99.9", "samples");
+    for (const LatencyResult& l : r.wakeup) {
+        std::fprintf(out, "  %-16s %9.1f %9.1f %9.1f %10zu%s%s\n", l.transport.c_str(),
+                     l.rtt.p50_us, l.rtt.p99_us, l.rtt.p999_us, l.rtt.samples,
+                     l.error.empty() ? "" : "  error: ", l.error.c_str());
+    }
+}
+
 void print_handshakes(const Results& r, std::FILE* out) {
+    if (r.handshakes.empty()) return;
     std::fprintf(out,
                  "\nHandshakes (64-hex key: no scrypt): core = both sides on one thread, "
                  "endpoint = one at a time\nover loopback, listener = completed at one listening "
@@ -263,6 +280,7 @@ bool Results::complete() const {
     const auto ok = [](const auto& v) { return v.error.empty(); };
     return std::all_of(goodput.begin(), goodput.end(), ok) &&
            std::all_of(latency.begin(), latency.end(), ok) &&
+           std::all_of(wakeup.begin(), wakeup.end(), ok) &&
            std::all_of(handshakes.begin(), handshakes.end(), ok) && scrypt_error.empty() &&
            (!memory || memory->error.empty());
 }
@@ -275,6 +293,7 @@ void print_table(const Results& r, std::FILE* out) {
                  r.load_after);
     print_goodput(r, out);
     print_latency(r, out);
+    print_wakeup(r, out);
     print_handshakes(r, out);
     print_memory(r, out);
 }
@@ -285,8 +304,12 @@ std::string to_json(const Results& r) {
         ",\"cpus\":" + std::to_string(r.cpus) + ",\"pin\":" + quoted(r.placement) +
         ",\"load_before\":" + number(r.load_before) + ",\"load_after\":" + number(r.load_after) +
         ",\"enet\":" + quoted(r.enet);
-    j += ",\"goodput\":" + json_goodput(r) + ",\"latency\":" + json_latency(r) +
+    j += ",\"goodput\":" + json_goodput(r) + ",\"latency\":" + json_latency(r.latency) +
          ",\"handshakes\":" + json_handshakes(r);
+    if (!r.wakeup.empty()) {
+        j += ",\"wakeup\":{\"work_us\":" + number(r.wakeup_work_us) +
+             ",\"variants\":" + json_latency(r.wakeup) + "}";
+    }
     j += ",\"scrypt_ms\":" + (r.scrypt_ms ? number(*r.scrypt_ms) : std::string("null"));
     if (r.memory) j += ",\"idle_memory\":" + json_memory(*r.memory);
     j += ",\"targets\":" + json_targets(r);

@@ -91,6 +91,8 @@ struct Results {
     std::string enet;  // "built", "not built" or "skipped"
     std::vector<GoodputResult> goodput;
     std::vector<LatencyResult> latency;
+    std::vector<LatencyResult> wakeup;  // the wakeup case (raw UDP variants)
+    double wakeup_work_us = 0;
     std::vector<HandshakeResult> handshakes;
     std::optional<double> scrypt_ms;  // one passphrase derivation
     std::string scrypt_error;

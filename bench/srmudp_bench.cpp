@@ -59,6 +59,17 @@ void run_latency(const Options& options, Results& r) {
 #endif
 }
 
+void run_wakeup(const Options& options, Results& r) {
+    progress("wake-up probe");
+    r.wakeup_work_us = to_microseconds(options.wakeup_work);
+    const std::string work = std::to_string(static_cast<long>(r.wakeup_work_us)) + "us";
+    r.wakeup.push_back(raw_udp_ping_pong(options, PingPongShape{}, "no work"));
+    r.wakeup.push_back(
+        raw_udp_ping_pong(options, PingPongShape{options.wakeup_work, false}, work));
+    r.wakeup.push_back(
+        raw_udp_ping_pong(options, PingPongShape{options.wakeup_work, true}, work + ", early"));
+}
+
 void run_handshakes(const Options& options, Results& r) {
     progress("handshakes, sans-IO cores");
     r.handshakes.push_back(core_handshakes(options));
@@ -95,6 +106,7 @@ int main(int argc, char** argv) {
     }
     if (options.goodput) run_goodput(options, r);
     if (options.latency) run_latency(options, r);
+    if (options.wakeup) run_wakeup(options, r);
     if (options.handshakes) run_handshakes(options, r);
     r.load_after = load_average();
     print_table(r, stdout);
