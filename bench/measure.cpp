@@ -83,6 +83,7 @@ Window measure_window(const std::atomic<std::uint64_t>& counter, Clock::duration
 
 namespace {
 Placement g_placement = Placement::none;
+std::atomic<bool> g_pin_refused{false};
 }  // namespace
 
 void set_placement(Placement placement) {
@@ -108,12 +109,15 @@ void name_thread(std::thread& t, const char* name, Role role) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    static bool reported = false;
-    if (pthread_setaffinity_np(t.native_handle(), sizeof set, &set) != 0 && !reported) {
-        reported = true;
+    if (pthread_setaffinity_np(t.native_handle(), sizeof set, &set) != 0 &&
+        !g_pin_refused.exchange(true)) {
         std::fprintf(stderr, "srmudp-bench: cannot pin threads to CPU %d; they run unpinned\n",
                      cpu);
     }
+}
+
+bool placement_refused() {
+    return g_pin_refused.load();
 }
 
 bool wait_until(const std::function<bool()>& pred, Clock::duration limit) {

@@ -57,6 +57,8 @@ const char* placement_name(Placement placement);
 // Names the thread (at most 15 characters) so that profilers can tell the cases' threads apart,
 // and pins it as set_placement() says (a refused pin is reported on stderr once).
 void name_thread(std::thread& t, const char* name, Role role);
+// True once a pin was refused (the results then say so).
+bool placement_refused();
 
 // Polls pred every millisecond until it holds or `limit` passed; returns pred().
 bool wait_until(const std::function<bool()>& pred, Clock::duration limit);

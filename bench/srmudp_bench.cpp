@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
     if (options.wakeup) run_wakeup(options, r);
     if (options.handshakes) run_handshakes(options, r);
     r.load_after = load_average();
+    if (placement_refused()) r.placement += " (refused: unpinned)";
     print_table(r, stdout);
     std::printf("%s\n", to_json(r).c_str());
     return r.complete() ? 0 : 1;
