@@ -21,6 +21,7 @@
 #include <string>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -180,10 +181,9 @@ bool is_ack_eliciting(const Frame& f) noexcept;
 // non-zero value stops the walk and is returned. Frames seen before an error were already handed
 // to on_frame: a caller that must reject the whole packet should collect first, then act.
 template <typename F>
-std::error_code for_each_frame(ByteView body, F&& on_frame) {
+std::error_code for_each_frame(ByteView body, Frame& frame, F&& on_frame) {
     if (body.empty()) return error::malformed_packet;
     Reader r(body);
-    Frame frame;
     while (!r.empty()) {
         if (std::error_code ec = decode_frame(r, frame)) return ec;
         const Frame& view = frame;
@@ -194,6 +194,14 @@ std::error_code for_each_frame(ByteView body, F&& on_frame) {
         }
     }
     return {};
+}
+
+// The same with a frame of its own. The overload above lets a caller keep one Frame across
+// packets, so that an ACK frame's ranges reuse their storage.
+template <typename F>
+std::error_code for_each_frame(ByteView body, F&& on_frame) {
+    Frame frame;
+    return for_each_frame(body, frame, std::forward<F>(on_frame));
 }
 
 }  // namespace srmudp::codec

@@ -238,6 +238,9 @@ class Connection {
     std::error_code close_reason_;
 
     Bytes plaintext_;  // scratch buffer for one packet's frames
+    // Kept across packets so that the ranges of ACK frames, sent or received, reuse storage.
+    codec::Frame received_frame_;
+    codec::AckFrame ack_to_send_;
     std::deque<Event> events_;
     ConnectionStats stats_{};
 };

@@ -49,7 +49,8 @@ void Connection::on_data(TimePoint now, const PeerAddress& from, ByteView datagr
 
 std::error_code Connection::process_frames(TimePoint now, const PeerAddress& from,
                                            ByteView plaintext, bool& ack_eliciting) {
-    return codec::for_each_frame(plaintext, [&](const codec::Frame& frame) -> std::error_code {
+    return codec::for_each_frame(plaintext, received_frame_, [&](const codec::Frame& frame)
+                                                                 -> std::error_code {
         if (state_ == ConnectionState::closed) return {};
         if (codec::is_ack_eliciting(frame)) ack_eliciting = true;
         if (const auto* ack = std::get_if<codec::AckFrame>(&frame)) return on_ack_frame(now, *ack);

@@ -84,8 +84,8 @@ std::size_t Connection::transmit_close(MutableByteView out) {
     // Acknowledge what arrived before the CLOSE, in front of it: the peer processes frames in
     // order, so its messages we received count as delivered before it learns we closed.
     if (session_->acks.has_ack_to_send()) {
-        const codec::AckFrame ack = session_->acks.build_ack_frame(last_now_);
-        if (!ack.ranges.empty()) codec::encode_ack_frame(w, ack);
+        session_->acks.build_ack_frame(last_now_, ack_to_send_);
+        if (!ack_to_send_.ranges.empty()) codec::encode_ack_frame(w, ack_to_send_);
     }
     if (!codec::encode_close_frame(w, *close_frame_)) return 0;
     const std::uint64_t pn = session_->next_packet_number++;
@@ -210,7 +210,8 @@ std::size_t Connection::build_frames(TimePoint now, MutableByteView plaintext,
     PacketSession& s = *session_;
     codec::Writer w(plaintext);
     if (s.acks.ack_deadline() != kNever && s.acks.has_ack_to_send()) {
-        const codec::AckFrame ack = s.acks.build_ack_frame(now);
+        s.acks.build_ack_frame(now, ack_to_send_);
+        const codec::AckFrame& ack = ack_to_send_;
         if (!ack.ranges.empty() && codec::encode_ack_frame(w, ack)) {
             record.carried_ack = true;
             record.largest_acked_in_ack = ack.ranges.front().largest;

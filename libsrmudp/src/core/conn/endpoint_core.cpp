@@ -149,9 +149,18 @@ class EndpointCore::Impl {
         sync_routes(h, *e);
         const TimePoint next = c.deadline();
         if (next != e->scheduled) {
-            timers_.erase({e->scheduled, h});
+            // The deadline moves with nearly every packet: move the set's node rather than
+            // freeing it and allocating another.
+            auto node = timers_.extract({e->scheduled, h});
             e->scheduled = next;
-            if (next != kNever) timers_.insert({next, h});
+            if (next != kNever) {
+                if (node) {
+                    node.value() = {next, h};
+                    timers_.insert(std::move(node));
+                } else {
+                    timers_.insert({next, h});
+                }
+            }
         }
         if (!e->in_send_queue && c.state() != ConnectionState::closed) {
             e->in_send_queue = true;

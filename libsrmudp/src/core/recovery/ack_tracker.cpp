@@ -68,12 +68,17 @@ void AckTracker::drop_oldest_range() {
 
 codec::AckFrame AckTracker::build_ack_frame(TimePoint now) const {
     codec::AckFrame frame;
-    frame.ranges.assign(ranges_.begin(), ranges_.end());
+    build_ack_frame(now, frame);
+    return frame;
+}
+
+void AckTracker::build_ack_frame(TimePoint now, codec::AckFrame& out) const {
+    out.ranges.assign(ranges_.begin(), ranges_.end());
+    out.ack_delay_us = 0;
     if (!ranges_.empty() && now > largest_received_time_) {
         const auto delay = std::chrono::duration_cast<microseconds>(now - largest_received_time_);
-        frame.ack_delay_us = static_cast<std::uint64_t>(delay.count());
+        out.ack_delay_us = static_cast<std::uint64_t>(delay.count());
     }
-    return frame;
 }
 
 void AckTracker::on_ack_sent(TimePoint /*now*/) {

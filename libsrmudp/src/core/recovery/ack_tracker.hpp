@@ -40,6 +40,8 @@ class AckTracker {
     // All ranges tracked, newest first; ack_delay is now minus the receive time of the largest.
     // Ranges are empty if nothing was received (check has_ack_to_send()).
     codec::AckFrame build_ack_frame(TimePoint now) const;
+    // The same into `out`, whose ranges keep their storage.
+    void build_ack_frame(TimePoint now, codec::AckFrame& out) const;
     // An ACK frame was sent: nothing is owed until more ack-eliciting packets arrive.
     void on_ack_sent(TimePoint now);
     // The peer acknowledged a packet carrying an ACK whose largest was largest_in_that_ack:
