@@ -167,3 +167,58 @@ TEST_CASE("graceful close carries code and reason to the peer") {
     CHECK(a.stats().connections == 0);
     CHECK(b.stats().connections == 0);
 }
+
+TEST_CASE("a CLOSE that is lost goes out again: the peer closes all the same") {
+    Harness net;
+    auto& a = net.add(kA, {}, 1);
+    auto& b = net.add(kB, {}, 2);
+    ConnectionHandle ha = 0, hb = 0;
+    REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
+    REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
+    REQUIRE(net.run_until_true([&] {
+        return a.state(ha) == ConnectionState::established &&
+               b.state(hb) == ConnectionState::established;
+    }));
+    net.run_for(seconds(1));  // nothing left to acknowledge: the CLOSE is all A sends from here
+    int from_a = 0;
+    net.set_filter([&](const PeerAddress& from, const PeerAddress&, Bytes&) {
+        return from != kA || ++from_a > 1;  // the first datagram after close() is lost
+    });
+    a.close(ha, net.now(), 7, "bye");
+    // Without a repeat B would hear nothing and reach its idle timeout (30 s) only after this.
+    net.run_for(seconds(5));
+    CHECK(from_a >= 2);
+    bool seen = false;
+    for (const auto& c : events_of<StateChanged>(net.events(kB))) {
+        if (c.state != ConnectionState::closed) continue;
+        seen = true;
+        CHECK(c.reason == error::peer_closed);
+        CHECK(c.peer_code == 7);
+    }
+    CHECK(seen);
+    CHECK(closed_reason(net.events(kA)) == error::closed_locally);
+}
+
+TEST_CASE("a closing side sends three CLOSE packets in all to a peer that hears none") {
+    Harness net;
+    auto& a = net.add(kA, {}, 1);
+    auto& b = net.add(kB, {}, 2);
+    ConnectionHandle ha = 0, hb = 0;
+    REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
+    REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
+    REQUIRE(net.run_until_true([&] {
+        return a.state(ha) == ConnectionState::established &&
+               b.state(hb) == ConnectionState::established;
+    }));
+    net.run_for(seconds(1));
+    int from_a = 0;
+    net.set_filter([&](const PeerAddress& from, const PeerAddress&, Bytes&) {
+        if (from == kA) ++from_a;
+        return from != kA;
+    });
+    a.close(ha, net.now(), 0, "");
+    net.run_for(seconds(5));
+    CHECK(from_a == 3);  // PROTOCOL.md 11.2: at most 3 CLOSE packets, whatever happens
+    CHECK(closed_reason(net.events(kA)) == error::closed_locally);
+    CHECK(b.state(hb) == ConnectionState::established);  // it heard nothing
+}

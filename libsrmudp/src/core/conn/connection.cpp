@@ -98,7 +98,9 @@ void Connection::begin_closing(TimePoint now, std::uint64_t code, std::string_vi
     close_sends_left_ = kMaxCloseSends;
     close_send_pending_ = true;
     close_reason_ = reason;
-    closing_until_ = now + kClosingPtoMultiplier * pto();
+    close_repeat_interval_ = pto();
+    next_close_repeat_ = now + close_repeat_interval_;
+    closing_until_ = now + kClosingPtoMultiplier * close_repeat_interval_;
     fail_pending_messages(reason);
     // Handshakes in progress end here: a closing connection answers only with CLOSE.
     attempts_.clear();
@@ -113,7 +115,12 @@ void Connection::on_timeout(TimePoint now) {
         case ConnectionState::closed:
             return;
         case ConnectionState::closing:
-            if (now >= closing_until_) enter_closed(close_reason_);
+            if (now >= closing_until_) {
+                enter_closed(close_reason_);
+            } else if (now >= next_close_repeat_) {
+                if (close_sends_left_ > 0) close_send_pending_ = true;
+                next_close_repeat_ = now + close_repeat_interval_;
+            }
             return;
         case ConnectionState::connecting:
             expire_attempts(now);
@@ -164,7 +171,8 @@ TimePoint Connection::deadline() const {
         case ConnectionState::closed:
             return kNever;
         case ConnectionState::closing:
-            return closing_until_;
+            return close_sends_left_ > 0 ? std::min(closing_until_, next_close_repeat_)
+                                         : closing_until_;
         case ConnectionState::connecting:
             return std::min(t, handshake_deadline_);
         case ConnectionState::reconnecting:

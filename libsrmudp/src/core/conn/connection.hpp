@@ -232,6 +232,8 @@ class Connection {
     TimePoint first_unanswered_sent_ = kNever;
     TimePoint last_ack_eliciting_sent_;
     TimePoint closing_until_ = kNever;
+    TimePoint next_close_repeat_ = kNever;  // when the CLOSE goes out again unasked
+    Duration close_repeat_interval_{};      // the PTO when closing started
     std::optional<codec::CloseFrame> close_frame_;
     int close_sends_left_ = 0;
     bool close_send_pending_ = false;

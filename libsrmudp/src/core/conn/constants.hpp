@@ -35,8 +35,10 @@ inline constexpr std::size_t kAeadTagSize = 16;
 
 // Closing state length after sending CLOSE: 3 PTOs (RFC 9000 section 10.2).
 inline constexpr int kClosingPtoMultiplier = 3;
-// CLOSE packets sent in all while closing: one at once, then one in reply to each packet that
-// still arrives from the peer, up to this total.
+// CLOSE packets sent in all while closing: one at once, then one more after each PTO of the
+// closing period and one in reply to each packet that still arrives from the peer, up to this
+// total. The peer never acknowledges a CLOSE, and a peer that misses every copy does not close:
+// it goes on to its idle timeout and then tries to reconnect.
 inline constexpr int kMaxCloseSends = 3;
 
 // Handshakes answered at once while waiting for the initiator's proof (a DATA packet). More than
