@@ -29,6 +29,17 @@ std::error_code closed_reason(const std::vector<EndpointEvent>& events) {
     return {};
 }
 
+// A and B connect to each other with the same key; runs until both are established.
+void establish(Harness& net, EndpointCore& a, EndpointCore& b, ConnectionHandle& ha,
+               ConnectionHandle& hb) {
+    REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
+    REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
+    REQUIRE(net.run_until_true([&] {
+        return a.state(ha) == ConnectionState::established &&
+               b.state(hb) == ConnectionState::established;
+    }));
+}
+
 }  // namespace
 
 TEST_CASE("symmetric connect establishes exactly one session and carries messages both ways") {
@@ -36,12 +47,7 @@ TEST_CASE("symmetric connect establishes exactly one session and carries message
     auto& a = net.add(kA, {}, 1);
     auto& b = net.add(kB, {}, 2);
     ConnectionHandle ha = 0, hb = 0;
-    REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
-    REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
-    REQUIRE(net.run_until_true([&] {
-        return a.state(ha) == ConnectionState::established &&
-               b.state(hb) == ConnectionState::established;
-    }));
+    establish(net, a, b, ha, hb);
     CHECK(a.stats().handshakes_completed == 1);
     CHECK(b.stats().handshakes_completed == 1);
 
@@ -145,12 +151,7 @@ TEST_CASE("graceful close carries code and reason to the peer") {
     auto& a = net.add(kA, {}, 1);
     auto& b = net.add(kB, {}, 2);
     ConnectionHandle ha = 0, hb = 0;
-    REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
-    REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
-    REQUIRE(net.run_until_true([&] {
-        return a.state(ha) == ConnectionState::established &&
-               b.state(hb) == ConnectionState::established;
-    }));
+    establish(net, a, b, ha, hb);
     a.close(ha, net.now(), 7, "bye");
     net.run_for(seconds(5));
     bool seen = false;
@@ -173,12 +174,7 @@ TEST_CASE("a CLOSE that is lost goes out again: the peer closes all the same") {
     auto& a = net.add(kA, {}, 1);
     auto& b = net.add(kB, {}, 2);
     ConnectionHandle ha = 0, hb = 0;
-    REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
-    REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
-    REQUIRE(net.run_until_true([&] {
-        return a.state(ha) == ConnectionState::established &&
-               b.state(hb) == ConnectionState::established;
-    }));
+    establish(net, a, b, ha, hb);
     net.run_for(seconds(1));  // nothing left to acknowledge: the CLOSE is all A sends from here
     int from_a = 0;
     net.set_filter([&](const PeerAddress& from, const PeerAddress&, Bytes&) {
@@ -204,12 +200,7 @@ TEST_CASE("a closing side sends three CLOSE packets in all to a peer that hears 
     auto& a = net.add(kA, {}, 1);
     auto& b = net.add(kB, {}, 2);
     ConnectionHandle ha = 0, hb = 0;
-    REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
-    REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
-    REQUIRE(net.run_until_true([&] {
-        return a.state(ha) == ConnectionState::established &&
-               b.state(hb) == ConnectionState::established;
-    }));
+    establish(net, a, b, ha, hb);
     net.run_for(seconds(1));
     int from_a = 0;
     net.set_filter([&](const PeerAddress& from, const PeerAddress&, Bytes&) {
