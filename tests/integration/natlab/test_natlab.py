@@ -138,6 +138,27 @@ def stun_mappings(testcase, host, servers, local_port):
     return mapped
 
 
+# A listener that must not get anything is stopped this long after the last datagram was sent
+# (time for the kernel to pass it through the lab), not after a fixed time: on a busy machine
+# starting the senders alone can take longer than any fixed listening time.
+SETTLE_S = 0.3
+LISTEN_BOUND_S = 60
+
+
+def start_listener(testcase, host, port):
+    """A udpprobe listener on host:port that waits until the caller ends it (stop_listener)."""
+    listener = host.popen(probe("listen", "--local-port", str(port), "--timeout",
+                                str(LISTEN_BOUND_S), "--until-stdin-ends"),
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    expect_line(testcase, listener, "LISTENING")
+    return listener
+
+
+def stop_listener(listener):
+    """The words of what a listener saw, once everything sent to it had time to arrive."""
+    return listener.communicate(input="", timeout=10)[0].split()
+
+
 def expect_line(testcase, process, keyword):
     """The words of the next stdout line of process, which must start with keyword."""
     line = process.stdout.readline()
@@ -220,14 +241,13 @@ class EimNatTest(LabTestCase):
     def test_unsolicited_inbound_datagram_is_dropped_and_does_not_move_the_mapping(self):
         alice = self.lab.add_nat("nata", NAT_A, "eim").add_host("alice")
         mallory = self.lab.add_public_host("mallory", STUN_A)
-        listener = alice.popen(probe("listen", "--local-port", "40001", "--timeout", "1"),
-                               stdout=subprocess.PIPE, text=True)
-        expect_line(self, listener, "LISTENING")
+        listener = start_listener(self, alice, 40001)
         # Sent from the port the STUN server will use, to the port alice's mapping will want.
         sent = mallory.run(probe("send", "--to", "%s:40001" % NAT_A, "--local-port",
                                  "3478", "--count", "3"), capture_output=True, text=True)
         self.assertEqual(sent.stdout.strip(), "SENT 3", sent.stderr)
-        self.assertEqual(listener.communicate(timeout=10)[0].split(), ["TIMEOUT"])
+        time.sleep(SETTLE_S)
+        self.assertEqual(stop_listener(listener), ["TIMEOUT"])
         server = self.lab.start_stun(mallory)
         self.assertEqual(stun_mappings(self, alice, [server], 40001)[server], (NAT_A, 40001))
 
@@ -302,25 +322,21 @@ class FilteringTest(LabTestCase):
     """RFC 4787 section 5 filtering of the four NAT kinds, one host on port 40001 behind each."""
 
     KINDS = ("eim", "eim-addr", "eim-open", "symmetric")
-    LISTEN_S = 1.0
 
     def reached(self, sender, hosts, local_port):
         """{kind: True/False}: did datagrams sent from sender:local_port to each NAT's public
         port 40001 reach the host listening on 40001 behind it? All kinds are probed at once."""
-        listeners = {}
-        for kind, (nat, host) in hosts.items():
-            listeners[kind] = host.popen(
-                probe("listen", "--local-port", "40001", "--timeout", str(self.LISTEN_S)),
-                stdout=subprocess.PIPE, text=True)
-            expect_line(self, listeners[kind], "LISTENING")
+        listeners = {kind: start_listener(self, host, 40001)
+                     for kind, (nat, host) in hosts.items()}
         for nat, _ in hosts.values():
             sent = sender.run(probe("send", "--to", "%s:40001" % nat.public_ip, "--local-port",
                                     str(local_port), "--count", "2"),
                               capture_output=True, text=True)
             self.assertEqual(sent.stdout.strip(), "SENT 2", sent.stderr)
+        time.sleep(SETTLE_S)
         reached = {}
         for kind, listener in listeners.items():
-            words = listener.communicate(timeout=10)[0].split()
+            words = stop_listener(listener)
             if words[:1] == ["RECEIVED"]:
                 self.assertEqual(words[1], "%s:%d" % (sender.ip, local_port), words)
             else:

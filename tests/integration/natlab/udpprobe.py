@@ -16,9 +16,10 @@ It talks to the test over stdin/stdout in single lines, the way srmudp-cat will 
       (exit 0) or "TIMEOUT" (exit 3) when nothing from the peer arrived in time.
   udpprobe.py send --to IP:PORT [--local-port P] [--count N] [--label L]
       sends N punch datagrams, one per PUNCH_INTERVAL_S, and prints "SENT N".
-  udpprobe.py listen --local-port P [--timeout S]
+  udpprobe.py listen --local-port P [--timeout S] [--until-stdin-ends]
       prints "LISTENING ip:port", then "RECEIVED <from ip:port> <label>" (exit 0) for the first
-      datagram, or "TIMEOUT" (exit 3).
+      datagram, or "TIMEOUT" (exit 3) when none came within S seconds or, with
+      --until-stdin-ends, before stdin ended (the caller closes it once its senders are done).
 """
 
 import argparse
@@ -200,9 +201,17 @@ def run_send(args):
 def run_listen(args):
     sock = bound_socket(args.local_port)
     say("LISTENING %s" % format_endpoint(sock.getsockname()))
-    if not select.select([sock], [], [], args.timeout)[0]:
-        say("TIMEOUT")
-        return 3
+    deadline = time.monotonic() + args.timeout
+    waiting_for = [sock, sys.stdin] if args.until_stdin_ends else [sock]
+    while True:
+        left = deadline - time.monotonic()
+        ready = select.select(waiting_for, [], [], max(left, 0))[0] if left > 0 else []
+        if sock in ready:
+            break
+        # Timed out, or stdin ended (anything written to it is read and ignored).
+        if not ready or not sys.stdin.buffer.read1(4096):
+            say("TIMEOUT")
+            return 3
     data, source = sock.recvfrom(MAX_DATAGRAM)
     say("RECEIVED %s %s" % (format_endpoint(source), describe(data)))
     return 0
@@ -236,6 +245,7 @@ def main(argv):
     listen = sub.add_parser("listen")
     listen.add_argument("--local-port", type=int, required=True)
     listen.add_argument("--timeout", type=float, default=2.0)
+    listen.add_argument("--until-stdin-ends", action="store_true")
     args = parser.parse_args(argv)
     modes = {"stun": run_stun, "punch": run_punch, "send": run_send, "listen": run_listen}
     return modes[args.mode](args)
