@@ -70,6 +70,8 @@ void write_limits(Writer& w, const Options& o) {
          {std::pair<const char*, double>{"idle_timeout_s", o.idle_timeout_s},
           {"reattach_grace_s", o.reattach_grace_s},
           {"status_interval_s", o.status_interval_s},
+          {"ws_ping_interval_s", o.ws_ping_interval_s},
+          {"ws_pong_timeout_s", o.ws_pong_timeout_s},
           {"connect_timeout_s", o.connect_timeout_s}}) {
         key(w, name);
         w.Double(value);

@@ -121,6 +121,8 @@ std::variant<wsbridge::BridgeOptions, std::string> bridge_options(const autoprox
     b.hub.max_sessions = o.max_sessions;
     b.hub.max_sessions_per_client = o.max_sessions_per_client;
     b.hub.on_event = [&log](const wsbridge::HubEvent& event) { log_event(log, event); };
+    b.hub.websocket_ping_interval = to_duration(o.ws_ping_interval_s);
+    b.hub.websocket_pong_timeout = to_duration(o.ws_pong_timeout_s);
     auto& s = b.hub.session;
     s.limits = wsbridge::Limits::for_message_size(o.max_message_bytes);
     s.status_interval = to_duration(o.status_interval_s);

@@ -182,7 +182,7 @@ using O = Options;
 using SV = std::string_view;
 
 // clang-format off
-const std::array<OptionSpec, 20> kOptions = {{
+const std::array<OptionSpec, 22> kOptions = {{
     {"--host", "AUTOPROX_HOST", "ADDRESS", "WebSocket listen address (default 127.0.0.1)", false,
      [](O& o, SV v, SV n) { return set_text(v, n, o.host); }},
     {"--port", "AUTOPROX_PORT", "PORT", "WebSocket listen port, 0 = any (default 8000)", false,
@@ -224,6 +224,13 @@ const std::array<OptionSpec, 20> kOptions = {{
     {"--status-interval", "AUTOPROX_STATUS_INTERVAL", "SECONDS",
      "status report period, 0 = off (default 10)", false,
      [](O& o, SV v, SV n) { return parse_seconds(v, n, false, o.status_interval_s); }},
+    {"--ws-ping-interval", "AUTOPROX_WS_PING_INTERVAL", "SECONDS",
+     "ping each WebSocket client this often, 0 = off (default 20)", false,
+     [](O& o, SV v, SV n) { return parse_seconds(v, n, false, o.ws_ping_interval_s); }},
+    {"--ws-pong-timeout", "AUTOPROX_WS_PONG_TIMEOUT", "SECONDS",
+     "close a WebSocket that does not answer a ping within this, as broken; below the ping "
+     "interval, 0 = never (default 10)", false,
+     [](O& o, SV v, SV n) { return parse_seconds(v, n, false, o.ws_pong_timeout_s); }},
     {"--connect-timeout", "AUTOPROX_CONNECT_TIMEOUT", "SECONDS",
      "give up connecting to a peer after this, above 0 (default 30)", false,
      [](O& o, SV v, SV n) { return parse_seconds(v, n, true, o.connect_timeout_s); }},
@@ -343,6 +350,10 @@ Problem check_combinations(const Options& o) {
     }
     if (o.tls_key && !o.tls_cert) {
         return "--tls-key (AUTOPROX_TLS_KEY) needs --tls-cert (AUTOPROX_TLS_CERT) as well";
+    }
+    if (o.ws_ping_interval_s > 0 && o.ws_pong_timeout_s >= o.ws_ping_interval_s) {
+        return "--ws-pong-timeout (AUTOPROX_WS_PONG_TIMEOUT) must be shorter than "
+               "--ws-ping-interval (AUTOPROX_WS_PING_INTERVAL)";
     }
     return std::nullopt;
 }

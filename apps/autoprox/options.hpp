@@ -40,6 +40,8 @@ struct Options {
     double idle_timeout_s = 3600;         // 0 = off
     double reattach_grace_s = 30;         // 0 = no re-attach
     double status_interval_s = 10;        // 0 = off
+    double ws_ping_interval_s = 20;       // 0 = no WebSocket pings
+    double ws_pong_timeout_s = 10;        // below ws_ping_interval_s; 0 = pings without a deadline
     double connect_timeout_s = 30;        // > 0
     std::optional<std::string> tls_cert;  // both or neither
     std::optional<std::string> tls_key;

@@ -69,6 +69,15 @@ struct HubOptions {
     std::optional<std::string> token;
     // Told of sessions opened, re-attached and finished, and of refused requests; may be empty.
     std::function<void(const HubEvent&)> on_event;
+    // WebSocket keepalive, kept by the websocketpp front end (WebsocketppAdapter, Bridge): a
+    // ping every websocket_ping_interval while the bridge reads the client's frames; no pong
+    // within websocket_pong_timeout closes the WebSocket as broken, as if its TCP connection had
+    // dropped (a client_id session then waits for a re-attach). Without it a client whose
+    // network vanished is noticed only when TCP gives up on a write, after many minutes. A zero
+    // interval sends no pings; the timeout must be shorter than the interval (each ping starts
+    // the wait for a pong anew).
+    srmudp::Duration websocket_ping_interval = srmudp::seconds(20);
+    srmudp::Duration websocket_pong_timeout = srmudp::seconds(10);
 };
 
 // What the glue knows about an upgrade request. Views must stay valid during admit() only.

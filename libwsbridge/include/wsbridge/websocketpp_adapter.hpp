@@ -22,9 +22,13 @@
 // and the Hub must outlive the adapter. A refused upgrade request gets the Hub's HTTP status and
 // text; WebSocket messages above the session limits' max_frame_bytes close with 1009 (set
 // server.set_max_message_size(hub.options().session.limits.max_frame_bytes), which install()
-// does). Not thread-safe: the io_context's thread only.
+// does). While the bridge reads a client's frames it pings the client every
+// HubOptions::websocket_ping_interval and closes a WebSocket that does not answer in time as
+// broken. Not thread-safe: the io_context's thread only.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -64,6 +68,12 @@ class WebsocketppAdapter {
     using ConnectionPtr = typename Server::connection_ptr;
 
     WebsocketppAdapter(Server& server, Hub& hub) : server_(server), hub_(hub) {}
+    // Keepalive timers still pending end without calling into the adapter.
+    ~WebsocketppAdapter() {
+        for (auto& [handle, entry] : entries_) {
+            if (entry.keepalive) entry.keepalive->cancel();
+        }
+    }
     WebsocketppAdapter(const WebsocketppAdapter&) = delete;
     WebsocketppAdapter& operator=(const WebsocketppAdapter&) = delete;
 
@@ -112,10 +122,14 @@ class WebsocketppAdapter {
         auto side = std::make_shared<ConnectionSide>(handle);
         Admission admission = std::move(*it->second.admission);
         it->second.admission.reset();
-        auto attachment = hub_.open(std::move(admission), std::move(side));
+        auto attachment = hub_.open(std::move(admission), side);
         // The session may have closed the WebSocket already; the close handler comes later.
         it = entries_.find(handle);
-        if (it != entries_.end()) it->second.attachment = std::move(attachment);
+        if (it != entries_.end()) {
+            it->second.attachment = std::move(attachment);
+            it->second.side = std::move(side);
+            start_keepalive(handle, it->second);
+        }
         return true;
     }
 
@@ -141,6 +155,7 @@ class WebsocketppAdapter {
         auto it = entries_.find(handle);
         if (it == entries_.end()) return false;
         auto attachment = std::move(it->second.attachment);
+        if (it->second.keepalive) it->second.keepalive->cancel();
         entries_.erase(it);
         bool dropped = true;
         std::error_code ec;
@@ -181,10 +196,52 @@ class WebsocketppAdapter {
     std::size_t connection_count() const { return entries_.size(); }
 
   private:
+    class ConnectionSide;
+    struct Entry;
+
+    void start_keepalive(const Handle& handle, Entry& entry) {
+        const HubOptions& options = hub_.options();
+        if (options.websocket_ping_interval <= srmudp::Duration::zero()) return;
+        std::error_code ec;
+        ConnectionPtr con = server_.get_con_from_hdl(handle, ec);
+        if (ec) return;
+        if (options.websocket_pong_timeout > srmudp::Duration::zero()) {
+            con->set_pong_timeout(static_cast<long>(milliseconds(options.websocket_pong_timeout)));
+            con->set_pong_timeout_handler(
+                [this](Handle h, const std::string&) { on_pong_timeout(h); });
+        }
+        arm_keepalive(handle, entry);
+    }
+
+    void arm_keepalive(const Handle& handle, Entry& entry) {
+        const auto interval = milliseconds(hub_.options().websocket_ping_interval);
+        entry.keepalive = server_.set_timer(
+            static_cast<long>(interval), [this, handle](const std::error_code& ec) {
+                if (ec) return;  // cancelled: the connection closed, or the adapter is gone
+                auto it = entries_.find(handle);
+                if (it == entries_.end() || !it->second.side) return;
+                it->second.side->ping();
+                arm_keepalive(handle, it->second);
+            });
+    }
+
+    // No pong in time. A side whose reading is paused cannot have read the pong: it stays.
+    void on_pong_timeout(const Handle& handle) {
+        auto it = entries_.find(handle);
+        if (it == entries_.end() || !it->second.side || it->second.side->paused()) return;
+        it->second.side->close(websocketpp::close::status::going_away, "no answer to ping");
+    }
+
+    static std::int64_t milliseconds(srmudp::Duration d) {
+        return std::max<std::int64_t>(
+            1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+    }
+
     // Session's WebSocketSide over one websocketpp connection. It holds only the handle (a weak
     // pointer): once the connection is gone every call does nothing.
     class ConnectionSide final : public WebSocketSide {
       public:
+        static constexpr std::size_t kPingBelowBufferedBytes = 64 * 1024;
         explicit ConnectionSide(Handle handle) : handle_(std::move(handle)) {}
         void send_text(std::string frame) override {
             if (auto con = connection()) con->send(frame, websocketpp::frame::opcode::text);
@@ -219,6 +276,18 @@ class WebsocketppAdapter {
             auto con = connection();
             return con ? con->get_buffered_amount() : 0;
         }
+        // A ping, unless reading is paused (the pong could not be read) or much is queued
+        // towards the client: a ping waits behind it, and a slow but living client would then
+        // miss the deadline. (A client that vanished with data queued is noticed when TCP gives
+        // up, as without pings.)
+        void ping() {
+            if (held_) return;
+            auto con = connection();
+            if (!con || con->get_buffered_amount() > kPingBelowBufferedBytes) return;
+            std::error_code ec;
+            con->ping(std::string(), ec);
+        }
+        bool paused() const { return held_ != nullptr; }
 
       private:
         // Every handle of this server names a Server::connection_type.
@@ -232,6 +301,8 @@ class WebsocketppAdapter {
     struct Entry {
         std::optional<Admission> admission;  // between validate and open
         std::shared_ptr<Attachment> attachment;
+        std::shared_ptr<ConnectionSide> side;
+        typename Server::timer_ptr keepalive;  // the next ping
     };
 
     Server& server_;

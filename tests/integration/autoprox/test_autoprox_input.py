@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import random
+import socket
 import sys
 import time
 import unittest
@@ -565,6 +566,60 @@ class FailingPeerTest(AutoproxTest):
                 self.assertEqual([f["type"] for f in frames], ["error"])
                 self.assertIn("different encryption key", frames[0]["message"])
             self.assertLess(time.monotonic() - started, 20)
+        self.run_async(body())
+
+
+def silent_websocket(port, path):
+    """A WebSocket opened by hand that then never reads or writes again (its network gone)."""
+    sock = socket.create_connection((HOST, port), timeout=harness.FRAME_S)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: Upgrade\r\n"
+                  "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Key: %s\r\n\r\n" % (path, HOST, port, key)).encode())
+    head = b""
+    while not head.endswith(b"\r\n\r\n") and len(head) < 4096:
+        byte = sock.recv(1)  # one byte at a time: the frames after the head stay unread
+        if not byte:
+            break
+        head += byte
+    return sock, head.decode(errors="replace")
+
+
+class KeepaliveTest(AutoproxTest):
+    """WebSocket pings: a client that stops answering is closed as broken; one that answers
+    stays."""
+
+    def sessions(self, instance):
+        status, _, body = harness.http_get(instance.ws_port, "/v0/ws/connections")
+        self.assertEqual(status, 200, body)
+        return json.loads(body)["sessions"]
+
+    def test_a_client_that_stops_answering_pings_is_closed_as_broken(self):
+        instance = self.start("--ws-ping-interval", "1", "--ws-pong-timeout", "0.5")
+        started = time.monotonic()
+        sock, head = silent_websocket(instance.ws_port, resource(harness.free_udp_port()))
+        self.addCleanup(sock.close)
+        self.assertTrue(head.startswith("HTTP/1.1 101"), head)
+        self.assertTrue(instance.wait_event("session_opened", 5))
+        self.assertEqual(len(self.sessions(instance)), 1)
+        # A ping after 1 s, no pong by 1.5 s: closed; the close handshake then waits 5 s for a
+        # close frame that never comes, and the connection is dropped.
+        finished = instance.wait_event("session_finished", 20)
+        self.assertIsNotNone(finished, "the silent client's session did not end")
+        elapsed = time.monotonic() - started
+        self.assertGreater(elapsed, 1.4)
+        self.assertLess(elapsed, 15)
+        self.assertEqual(self.sessions(instance), [])
+
+    def test_a_client_that_answers_pings_stays(self):
+        instance = self.start("--ws-ping-interval", "1", "--ws-pong-timeout", "0.5")
+
+        async def body():
+            ws = await self.open_waiting(instance, harness.free_udp_port())
+            await asyncio.sleep(4)  # four pings, each answered by the client library
+            self.assertIsNone(ws.close_code)
+            self.assertEqual(len(await asyncio.to_thread(self.sessions, instance)), 1)
+            await ws.close()
         self.run_async(body())
 
 

@@ -63,6 +63,8 @@ const std::vector<Flag> kAllFlags = {
     {"--idle-timeout", "AUTOPROX_IDLE_TIMEOUT"},
     {"--reattach-grace", "AUTOPROX_REATTACH_GRACE"},
     {"--status-interval", "AUTOPROX_STATUS_INTERVAL"},
+    {"--ws-ping-interval", "AUTOPROX_WS_PING_INTERVAL"},
+    {"--ws-pong-timeout", "AUTOPROX_WS_PONG_TIMEOUT"},
     {"--connect-timeout", "AUTOPROX_CONNECT_TIMEOUT"},
     {"--tls-cert", "AUTOPROX_TLS_CERT"},
     {"--tls-key", "AUTOPROX_TLS_KEY"},
@@ -87,6 +89,8 @@ const std::map<std::string, std::string> kSampleValues = {
     {"--idle-timeout", "0.5"},
     {"--reattach-grace", "0"},
     {"--status-interval", "2.25"},
+    {"--ws-ping-interval", "3"},
+    {"--ws-pong-timeout", "1.5"},
     {"--connect-timeout", "7"},
     {"--tls-cert", "/etc/autoprox/cert.pem"},
     {"--tls-key", "/etc/autoprox/key.pem"},
@@ -110,6 +114,8 @@ void check_sample_values(const Options& o) {
     CHECK(o.idle_timeout_s == 0.5);
     CHECK(o.reattach_grace_s == 0);
     CHECK(o.status_interval_s == 2.25);
+    CHECK(o.ws_ping_interval_s == 3);
+    CHECK(o.ws_pong_timeout_s == 1.5);
     CHECK(o.connect_timeout_s == 7);
     CHECK(o.tls_cert == "/etc/autoprox/cert.pem");
     CHECK(o.tls_key == "/etc/autoprox/key.pem");
@@ -136,6 +142,8 @@ TEST_CASE("no flags and no environment give the defaults") {
     CHECK(o.idle_timeout_s == 3600);
     CHECK(o.reattach_grace_s == 30);
     CHECK(o.status_interval_s == 10);
+    CHECK(o.ws_ping_interval_s == 20);
+    CHECK(o.ws_pong_timeout_s == 10);
     CHECK(o.connect_timeout_s == 30);
     CHECK_FALSE(o.tls_cert);
     CHECK_FALSE(o.tls_key);
@@ -318,7 +326,8 @@ TEST_CASE("seconds may be fractional and are bounded") {
     CHECK(accepted({"--reattach-grace", "0"}).reattach_grace_s == 0);
     CHECK(accepted({"--status-interval", "0"}).status_interval_s == 0);
     CHECK(accepted({"--connect-timeout", "0.001"}).connect_timeout_s == 0.001);
-    for (const std::string flag : {"--idle-timeout", "--reattach-grace", "--status-interval"}) {
+    for (const std::string flag : {"--idle-timeout", "--reattach-grace", "--status-interval",
+                                   "--ws-ping-interval", "--ws-pong-timeout"}) {
         for (const std::string bad : {"-1", "-0", "+1", "nan", "inf", "-inf", "1e7", "1000000.5",
                                       "1s", "", " 1", "0x10", "1,5"}) {
             CAPTURE(flag, bad);
@@ -388,6 +397,20 @@ TEST_CASE("the token is never echoed") {
     CHECK_FALSE(contains(later.text, "hunter"));
     const Exit tls = rejected({"--tls-cert", "c.pem"}, {{"AUTOPROX_TOKEN", "hunter4"}});
     CHECK_FALSE(contains(tls.text, "hunter"));
+}
+
+TEST_CASE("the pong timeout is shorter than the ping interval, unless pings are off") {
+    const std::string problem =
+        "--ws-pong-timeout (AUTOPROX_WS_PONG_TIMEOUT) must be shorter than --ws-ping-interval "
+        "(AUTOPROX_WS_PING_INTERVAL)";
+    CHECK(rejected({"--ws-pong-timeout", "20"}).text == problem);  // the default interval
+    CHECK(rejected({"--ws-ping-interval", "5"}, {{"AUTOPROX_WS_PONG_TIMEOUT", "6"}}).text ==
+          problem);
+    CHECK(accepted({"--ws-ping-interval", "5", "--ws-pong-timeout", "4.9"}).ws_pong_timeout_s ==
+          4.9);
+    CHECK(accepted({"--ws-ping-interval", "0", "--ws-pong-timeout", "60"}).ws_ping_interval_s ==
+          0);
+    CHECK(accepted({"--ws-pong-timeout", "0"}).ws_pong_timeout_s == 0);
 }
 
 TEST_CASE("tls certificate and key come together") {
