@@ -286,11 +286,11 @@ bool Results::complete() const {
 }
 
 void print_table(const Results& r, std::FILE* out) {
-    std::fprintf(out,
-                 "srmudp-bench: loopback 127.0.0.1, %.2f s per timed case, %u CPUs, threads pinned: "
-                 "%s, ENet: %s\n(load average %.2f at the start, %.2f at the end)\n",
-                 r.case_seconds, r.cpus, r.placement.c_str(), r.enet.c_str(), r.load_before,
-                 r.load_after);
+    std::fprintf(
+        out,
+        "srmudp-bench: loopback 127.0.0.1, %.2f s per timed case, %u CPUs, threads pinned: "
+        "%s, ENet: %s\n(load average %.2f at the start, %.2f at the end)\n",
+        r.case_seconds, r.cpus, r.placement.c_str(), r.enet.c_str(), r.load_before, r.load_after);
     print_goodput(r, out);
     print_latency(r, out);
     print_wakeup(r, out);

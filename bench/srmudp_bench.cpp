@@ -64,8 +64,7 @@ void run_wakeup(const Options& options, Results& r) {
     r.wakeup_work_us = to_microseconds(options.wakeup_work);
     const std::string work = std::to_string(static_cast<long>(r.wakeup_work_us)) + "us";
     r.wakeup.push_back(raw_udp_ping_pong(options, PingPongShape{}, "no work"));
-    r.wakeup.push_back(
-        raw_udp_ping_pong(options, PingPongShape{options.wakeup_work, false}, work));
+    r.wakeup.push_back(raw_udp_ping_pong(options, PingPongShape{options.wakeup_work, false}, work));
     r.wakeup.push_back(
         raw_udp_ping_pong(options, PingPongShape{options.wakeup_work, true}, work + ", early"));
 }

@@ -7,6 +7,7 @@ running interpreter does not have it). Every process is killed on every exit pat
 register kill() with addCleanup, and autoprox also dies with its parent (PR_SET_PDEATHSIG).
 """
 
+import argparse
 import asyncio
 import base64
 import ctypes
@@ -307,3 +308,23 @@ class SecretCheckedTest(unittest.TestCase):
 
     def run_async(self, coroutine):
         return run(asyncio.wait_for(coroutine, self.test_seconds))
+
+
+def main(relay_required=False, label=None, after=None):
+    """A test script's entry point: --autoprox PATH [--relay PATH] [unittest options]. `after`
+    (true if its own check passed) runs once the tests are done; `label` prints the run time."""
+    global AUTOPROX, RELAY
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--autoprox", required=True)
+    parser.add_argument("--relay", required=relay_required)  # where a script needs it
+    args, rest = parser.parse_known_args()
+    AUTOPROX = os.path.abspath(args.autoprox)
+    RELAY = os.path.abspath(args.relay) if args.relay else None
+    started = time.monotonic()
+    program = unittest.main(argv=[sys.argv[0]] + rest, verbosity=2, exit=False)
+    ok = program.result.wasSuccessful()
+    if after is not None:
+        ok = after() and ok
+    if label:
+        print("%s: %.1f s" % (label, time.monotonic() - started))
+    sys.exit(0 if ok else 1)

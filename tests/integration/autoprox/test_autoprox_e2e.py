@@ -11,7 +11,6 @@ also frames that were in flight on the dropped TCP connection), and a wrong key 
 (ERROR, not a hang). After every test, the key must appear in no log line of either process.
 """
 
-import argparse
 import asyncio
 import json
 import os
@@ -333,18 +332,5 @@ class AutoproxEndToEnd(unittest.TestCase):
         run(scenario())
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--autoprox", required=True)
-    parser.add_argument("--relay", required=True)
-    args, rest = parser.parse_known_args()
-    harness.AUTOPROX = os.path.abspath(args.autoprox)
-    harness.RELAY = os.path.abspath(args.relay)
-    started = time.monotonic()
-    program = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
-    print("autoprox e2e: %.1f s" % (time.monotonic() - started))
-    sys.exit(0 if program.result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(relay_required=True, label="autoprox e2e")

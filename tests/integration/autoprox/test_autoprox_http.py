@@ -12,7 +12,6 @@ autoprox log line: each instance's whole log is checked once it is gone, and onc
 them together, when the run ends.
 """
 
-import argparse
 import asyncio
 import concurrent.futures
 import http.client
@@ -27,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unittest
 import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -490,17 +488,5 @@ def check_all_logs():
     return not found
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--autoprox", required=True)
-    parser.add_argument("--relay")  # registered for every script; not needed here
-    args, rest = parser.parse_known_args()
-    harness.AUTOPROX = args.autoprox
-    harness.RELAY = args.relay
-    program = unittest.main(argv=[sys.argv[0]] + rest, verbosity=2, exit=False)
-    logs_clean = check_all_logs()
-    sys.exit(0 if program.result.wasSuccessful() and logs_clean else 1)
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(after=check_all_logs)

@@ -13,7 +13,6 @@ any frame, close reason, HTTP body or log line: every test checks what it receiv
 autoprox's whole log is checked once the process is gone.
 """
 
-import argparse
 import asyncio
 import base64
 import json
@@ -22,7 +21,6 @@ import random
 import socket
 import sys
 import time
-import unittest
 import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -623,15 +621,5 @@ class KeepaliveTest(AutoproxTest):
         self.run_async(body())
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--autoprox", required=True)
-    parser.add_argument("--relay")  # registered for every script; not needed here
-    args, rest = parser.parse_known_args()
-    harness.AUTOPROX = args.autoprox
-    harness.RELAY = args.relay
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    harness.main()

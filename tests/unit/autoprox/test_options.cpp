@@ -408,8 +408,7 @@ TEST_CASE("the pong timeout is shorter than the ping interval, unless pings are 
           problem);
     CHECK(accepted({"--ws-ping-interval", "5", "--ws-pong-timeout", "4.9"}).ws_pong_timeout_s ==
           4.9);
-    CHECK(accepted({"--ws-ping-interval", "0", "--ws-pong-timeout", "60"}).ws_ping_interval_s ==
-          0);
+    CHECK(accepted({"--ws-ping-interval", "0", "--ws-pong-timeout", "60"}).ws_ping_interval_s == 0);
     CHECK(accepted({"--ws-pong-timeout", "0"}).ws_pong_timeout_s == 0);
 }
 

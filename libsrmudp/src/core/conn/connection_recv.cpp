@@ -49,25 +49,26 @@ void Connection::on_data(TimePoint now, const PeerAddress& from, ByteView datagr
 
 std::error_code Connection::process_frames(TimePoint now, const PeerAddress& from,
                                            ByteView plaintext, bool& ack_eliciting) {
-    return codec::for_each_frame(plaintext, received_frame_, [&](const codec::Frame& frame)
-                                                                 -> std::error_code {
-        if (state_ == ConnectionState::closed) return {};
-        if (codec::is_ack_eliciting(frame)) ack_eliciting = true;
-        if (const auto* ack = std::get_if<codec::AckFrame>(&frame)) return on_ack_frame(now, *ack);
-        if (const auto* stream = std::get_if<codec::StreamFrame>(&frame)) {
-            return on_stream_frame(*stream);
-        }
-        if (const auto* max = std::get_if<codec::MaxDataFrame>(&frame)) {
-            peer_max_data_ = std::max(peer_max_data_, max->maximum_data);
-        } else if (const auto* close = std::get_if<codec::CloseFrame>(&frame)) {
-            on_close_frame(*close);
-        } else if (const auto* challenge = std::get_if<codec::PathChallengeFrame>(&frame)) {
-            path_response_pending_ = challenge->data;
-        } else if (const auto* response = std::get_if<codec::PathResponseFrame>(&frame)) {
-            on_path_response(now, from, response->data);
-        }
-        return {};
-    });
+    return codec::for_each_frame(
+        plaintext, received_frame_, [&](const codec::Frame& frame) -> std::error_code {
+            if (state_ == ConnectionState::closed) return {};
+            if (codec::is_ack_eliciting(frame)) ack_eliciting = true;
+            if (const auto* ack = std::get_if<codec::AckFrame>(&frame))
+                return on_ack_frame(now, *ack);
+            if (const auto* stream = std::get_if<codec::StreamFrame>(&frame)) {
+                return on_stream_frame(*stream);
+            }
+            if (const auto* max = std::get_if<codec::MaxDataFrame>(&frame)) {
+                peer_max_data_ = std::max(peer_max_data_, max->maximum_data);
+            } else if (const auto* close = std::get_if<codec::CloseFrame>(&frame)) {
+                on_close_frame(*close);
+            } else if (const auto* challenge = std::get_if<codec::PathChallengeFrame>(&frame)) {
+                path_response_pending_ = challenge->data;
+            } else if (const auto* response = std::get_if<codec::PathResponseFrame>(&frame)) {
+                on_path_response(now, from, response->data);
+            }
+            return {};
+        });
 }
 
 std::error_code Connection::on_ack_frame(TimePoint now, const codec::AckFrame& ack) {

@@ -5,10 +5,10 @@
 // Where the time goes, and why the code looks the way it does (OpenSSL 3.0):
 // - Importing a private key alone makes OpenSSL derive its public key with its generic
 //   fixed-base code, ~20% slower than the assembly Montgomery ladder of an agreement. A key
-//   pair therefore imports its private key with a placeholder public half, which OpenSSL takes
-//   as given, and computes the public key as the agreement X25519(k, 9) (section 6.1: the
-//   scalar times the base point u = 9). The placeholder is never read: an agreement uses only
-//   the private half of its own key.
+//   pair therefore imports its private key together with a fixed stand-in for the public half
+//   (OpenSSL takes it as given and stores it), and computes the real public key as the
+//   agreement X25519(k, 9) (section 6.1: the scalar times the base point u = 9). The stand-in
+//   is never read: an agreement uses only the private half of its own key.
 // - Creating an EVP_PKEY or an EVP_PKEY_CTX costs microseconds of algorithm-name lookups. A key
 //   pair keeps its key and agreement context (the base-point agreement and the handshake's
 //   agreement share it), and each thread keeps one import context and one public-key object
