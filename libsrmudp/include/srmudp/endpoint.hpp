@@ -120,8 +120,9 @@ class Endpoint {
 
     // Starts a symmetric connection attempt (hole punching: the peer connects towards us too).
     // `timeout` zero means Config::handshake_timeout. The outcome arrives through on_state.
-    // Errors: error::empty_key, error::invalid_argument (already connected to that address, or
-    // an IPv6 peer on an IPv4 socket).
+    // Several connections to one address may run at once (each with its own key, or the same
+    // key: docs/PROTOCOL.md section 2.5). Errors: error::empty_key, error::invalid_argument (an
+    // IPv6 peer on an IPv4 socket, or the endpoint is closed).
     std::shared_ptr<Connection> connect(const PeerAddress& remote, std::string_view key,
                                         std::error_code& ec, Duration timeout = {});
 

@@ -56,9 +56,10 @@ class EndpointCore {
 
     // Starts a symmetric connection attempt towards remote (the peer may do the same towards us:
     // hole punching). Handshake initiations are sent until the peer answers or the deadline
-    // passes; the outcome arrives as a StateChanged event. Errors: error::empty_key,
-    // error::invalid_argument (this endpoint already has a connection to `remote`: one
-    // connection per peer address, so the peer's initiations can be routed), error::crypto_failure.
+    // passes; the outcome arrives as a StateChanged event. Several connections to one remote
+    // may run side by side: each takes the lowest channel free for that remote and key, and the
+    // peer tells them apart by key and channel (docs/PROTOCOL.md section 2.5). Errors:
+    // error::empty_key, error::crypto_failure.
     std::error_code connect(TimePoint now, const PeerAddress& remote, std::string_view key,
                             ConnectionHandle& handle, ConnectOptions options = {});
 

@@ -137,8 +137,8 @@ class Session {
     Session& operator=(const Session&) = delete;
 
     // Sends CONNECTED, starts the srmudp connect, sends UDP_WAITING. If connect() refuses (the
-    // endpoint already has a connection to that peer, or cannot reach its address family), sends
-    // ERROR and an error frame and closes the WebSocket with 1011. Call once.
+    // endpoint cannot reach the peer's address family), sends ERROR and an error frame and
+    // closes the WebSocket with 1011. Call once.
     void start();
 
     // A text frame from the client: a JSON data frame. A bad frame is answered with an error frame

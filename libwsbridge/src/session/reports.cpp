@@ -63,9 +63,7 @@ std::string failure_message(std::error_code reason, const srmudp::PeerAddress& r
 std::string connect_error_message(std::error_code ec, const srmudp::PeerAddress& remote) {
     const std::string peer = remote.to_string();
     if (ec == srmudp::error::invalid_argument) {
-        return "cannot connect to " + peer +
-               ": this proxy already has a session with that peer, or cannot reach its address "
-               "family";
+        return "cannot connect to " + peer + ": this proxy cannot reach its address family";
     }
     if (ec == srmudp::error::empty_key) return "cannot connect to " + peer + ": the key is empty";
     return "cannot connect to " + peer + ": " + ec.message();

@@ -109,6 +109,7 @@ class Inbox:
 class AutoproxEndToEnd(unittest.TestCase):
     def setUp(self):
         self.processes = []
+        self.secrets = [KEY]
 
     def pair(self, *args_a, args_b=()):
         pair = Pair(self, args_a, args_b)
@@ -117,7 +118,8 @@ class AutoproxEndToEnd(unittest.TestCase):
 
     def tearDown(self):
         for process in self.processes:
-            self.assertNotIn(KEY, process.all_log_text())
+            for secret in self.secrets:
+                self.assertNotIn(secret, process.all_log_text())
 
     def test_status_sequence_and_every_kind_of_message_both_ways(self):
         pair = self.pair()
@@ -149,6 +151,37 @@ class AutoproxEndToEnd(unittest.TestCase):
                              [("binary", b"\x00\xff raw"), ("text", "back to a")])
             await a.close()
             await b.close()
+        run(scenario())
+
+    def test_two_client_pairs_through_the_same_two_proxies(self):
+        # Each pair has its own srmudp connection between the same two UDP ports (its own key
+        # here); the first pair is not disturbed when the second one connects.
+        pair = self.pair()
+        second_key = "second pair key 8Wd"
+        self.secrets.append(second_key)
+        inbox = Inbox()
+
+        async def scenario():
+            a1, b1, _, _ = await pair.open()
+            a2, b2, seq_a2, seq_b2 = await pair.open(key_b=second_key,
+                                                     params_a={"key": second_key})
+            expected = ["CONNECTED", "UDP_WAITING", "UDP_ESTABLISHED"]
+            self.assertEqual(seq_a2, expected)
+            self.assertEqual(seq_b2, expected)
+            await a1.send(text_frame("pair 1, a to b"))
+            await a2.send(text_frame("pair 2, a to b"))
+            await b2.send(text_frame("pair 2, b to a"))
+            await b1.send(text_frame("pair 1, b to a"))
+            for ws, text in ((b1, "pair 1, a to b"), (b2, "pair 2, a to b"),
+                             (a1, "pair 1, b to a"), (a2, "pair 2, b to a")):
+                got = await inbox.data(ws, 1)
+                self.assertEqual(payload_of(got[0]), text)
+            for ws in (a1, b1, a2, b2):
+                for frame in inbox.frames.get(ws, []):
+                    self.assertNotEqual(frame["type"], "error", frame)
+                    if frame["type"] == "status":
+                        self.assertEqual(frame["status"], "UDP_ESTABLISHED", frame)
+                await ws.close()
         run(scenario())
 
     def test_eight_mib_messages_both_ways(self):

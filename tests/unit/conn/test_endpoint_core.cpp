@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "pair_harness.hpp"
 #include "srmudp/error.hpp"
@@ -212,4 +214,144 @@ TEST_CASE("a closing side sends three CLOSE packets in all to a peer that hears 
     CHECK(from_a == 3);  // PROTOCOL.md 11.2: at most 3 CLOSE packets, whatever happens
     CHECK(closed_reason(net.events(kA)) == error::closed_locally);
     CHECK(b.state(hb) == ConnectionState::established);  // it heard nothing
+}
+
+namespace {
+
+// The text of each message an endpoint received, by the connection it arrived on.
+std::map<ConnectionHandle, std::vector<std::string>> texts_by_connection(
+    const std::vector<EndpointEvent>& events) {
+    std::map<ConnectionHandle, std::vector<std::string>> out;
+    for (const auto& ev : events) {
+        if (const auto* m = std::get_if<MessageReceived>(&ev.event)) {
+            out[ev.connection].emplace_back(m->message.data.begin(), m->message.data.end());
+        }
+    }
+    return out;
+}
+
+std::vector<ConnectionHandle> accepted_connections(const std::vector<EndpointEvent>& events) {
+    std::vector<ConnectionHandle> out;
+    for (const auto& ev : events)
+        if (std::holds_alternative<ConnectionAccepted>(ev.event)) out.push_back(ev.connection);
+    return out;
+}
+
+std::vector<StateChanged> changes_of(const std::vector<EndpointEvent>& events, ConnectionHandle h) {
+    std::vector<StateChanged> out;
+    for (const auto& ev : events) {
+        if (const auto* s = std::get_if<StateChanged>(&ev.event); s && ev.connection == h) {
+            out.push_back(*s);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("two connections from one endpoint to one listener each carry their own messages") {
+    Harness net;
+    auto& server = net.add(kA, {}, 1);
+    auto& client = net.add(kB, {}, 2);
+    REQUIRE_FALSE(server.listen(kKey));
+    ConnectionHandle h1 = 0, h2 = 0;
+    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h1));
+    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h2));
+    MessageId id = 0;
+    REQUIRE_FALSE(client.send(h1, MessageKind::text, as_bytes("one"), id));
+    REQUIRE_FALSE(client.send(h2, MessageKind::text, as_bytes("two"), id));
+    REQUIRE(net.run_until_true(
+        [&] { return events_of<MessageDelivered>(net.events(kB)).size() == 2; }));
+    const auto accepted = accepted_connections(net.events(kA));
+    REQUIRE(accepted.size() == 2);
+    CHECK(server.stats().connections == 2);
+    const auto got = texts_by_connection(net.events(kA));
+    REQUIRE(got.size() == 2);
+    CHECK(got.at(accepted[0]) == std::vector<std::string>{"one"});
+    CHECK(got.at(accepted[1]) == std::vector<std::string>{"two"});
+    // Answers go back on the connection they belong to.
+    REQUIRE_FALSE(server.send(accepted[1], MessageKind::text, as_bytes("to two"), id));
+    REQUIRE_FALSE(server.send(accepted[0], MessageKind::text, as_bytes("to one"), id));
+    REQUIRE(net.run_until_true([&] { return texts_by_connection(net.events(kB)).size() == 2; }));
+    const auto back = texts_by_connection(net.events(kB));
+    CHECK(back.at(h1) == std::vector<std::string>{"to one"});
+    CHECK(back.at(h2) == std::vector<std::string>{"to two"});
+    for (ConnectionHandle h : {h1, h2})
+        CHECK(changes_of(net.events(kB), h).size() == 1);  // established, nothing else
+}
+
+TEST_CASE("two symmetric pairs between the same addresses find each other by key and channel") {
+    Harness net;
+    auto& a = net.add(kA, {}, 1);
+    auto& b = net.add(kB, {}, 2);
+    // Per pair: one with its own key, two sharing a key (channels 0 and 1 of that key).
+    ConnectionHandle ha[3] = {}, hb[3] = {};
+    const std::string keys[3] = {"first key", kKey, kKey};
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE_FALSE(a.connect(net.now(), kB, keys[i], ha[i]));
+        REQUIRE_FALSE(b.connect(net.now(), kA, keys[i], hb[i]));
+    }
+    REQUIRE(net.run_until_true([&] {
+        for (int i = 0; i < 3; ++i) {
+            if (a.state(ha[i]) != ConnectionState::established ||
+                b.state(hb[i]) != ConnectionState::established) {
+                return false;
+            }
+        }
+        return true;
+    }));
+    MessageId id = 0;
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE_FALSE(a.send(ha[i], MessageKind::text, as_bytes("a" + std::to_string(i)), id));
+        REQUIRE_FALSE(b.send(hb[i], MessageKind::text, as_bytes("b" + std::to_string(i)), id));
+    }
+    REQUIRE(net.run_until_true([&] {
+        return events_of<MessageReceived>(net.events(kA)).size() == 3 &&
+               events_of<MessageReceived>(net.events(kB)).size() == 3;
+    }));
+    const auto at_a = texts_by_connection(net.events(kA));
+    const auto at_b = texts_by_connection(net.events(kB));
+    for (int i = 0; i < 3; ++i) {
+        CHECK(at_a.at(ha[i]) == std::vector<std::string>{"b" + std::to_string(i)});
+        CHECK(at_b.at(hb[i]) == std::vector<std::string>{"a" + std::to_string(i)});
+        CHECK(changes_of(net.events(kA), ha[i]).size() == 1);
+        CHECK(changes_of(net.events(kB), hb[i]).size() == 1);
+    }
+    CHECK(a.stats().handshakes_completed == 3);
+}
+
+TEST_CASE("a restarted connector reopens channel 0: only that connection sees the restart") {
+    Harness net;
+    Config c;
+    c.idle_timeout = seconds(30);
+    auto& server = net.add(kA, c, 1);
+    auto& client = net.add(kB, c, 2);
+    REQUIRE_FALSE(server.listen(kKey));
+    ConnectionHandle h1 = 0, h2 = 0;
+    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h1));
+    REQUIRE(net.run_until_true([&] { return client.state(h1) == ConnectionState::established; }));
+    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h2));
+    REQUIRE(net.run_until_true([&] { return accepted_connections(net.events(kA)).size() == 2; }));
+    const auto accepted = accepted_connections(net.events(kA));  // channel 0, then channel 1
+    net.remove(kB);
+    MessageId lost0 = 0, kept1 = 0;
+    REQUIRE_FALSE(server.send(accepted[0], MessageKind::text, as_bytes("for old 0"), lost0));
+    REQUIRE_FALSE(server.send(accepted[1], MessageKind::text, as_bytes("for old 1"), kept1));
+    net.run_for(milliseconds(100));
+    auto& client2 = net.replace(kB, c, 77);
+    ConnectionHandle h = 0;
+    REQUIRE_FALSE(client2.connect(net.now(), kA, kKey, h));
+    REQUIRE(net.run_until_true([&] { return !events_of<MessageFailed>(net.events(kA)).empty(); }));
+    net.run_for(milliseconds(500));
+    const auto failed = events_of<MessageFailed>(net.events(kA));
+    REQUIRE(failed.size() == 1);
+    CHECK(failed[0].id == lost0);
+    CHECK(failed[0].reason == error::peer_restarted);
+    const auto changes0 = changes_of(net.events(kA), accepted[0]);
+    REQUIRE(changes0.size() == 2);
+    CHECK(changes0[1].state == ConnectionState::established);
+    CHECK(changes0[1].reason == error::peer_restarted);
+    CHECK(changes_of(net.events(kA), accepted[1]).size() == 1);  // untouched
+    CHECK(accepted_connections(net.events(kA)).size() == 2);     // no third connection
+    CHECK(server.stats().connections == 2);
 }

@@ -30,7 +30,9 @@ TEST_CASE("initiation and response agree on keys and carry both payloads") {
     SeededRandom ri(1), rr(2);
     const auto psk = psk_of("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     InitiatorState init;
-    REQUIRE_FALSE(create_initiation(psk, 0x1111, payload(0xaa, 5000), ri, init));
+    HandshakePayload sent = payload(0xaa, 5000);
+    sent.channel = 0x01020304;
+    REQUIRE_FALSE(create_initiation(psk, 0x1111, sent, ri, init));
     CHECK(init.datagram.size() == kInitiationSize);
     CHECK(init.datagram[0] == 0x81);
 
@@ -38,6 +40,7 @@ TEST_CASE("initiation and response agree on keys and carry both payloads") {
     REQUIRE_FALSE(consume_initiation(psk, ByteView(init.datagram), rr, consumed));
     CHECK(consumed.initiator_cid == 0x1111);
     CHECK(consumed.payload.max_data == 5000);
+    CHECK(consumed.payload.channel == 0x01020304);
     CHECK(consumed.payload.session_id[0] == 0xaa);
     CHECK(consumed.initiator_ephemeral == init.ephemeral_public);
 

@@ -52,7 +52,7 @@ TEST_CASE("failure messages name the peer and what went wrong") {
 TEST_CASE("connect refusals and undelivered messages are explained") {
     using srmudp::error;
     CHECK(contains(connect_error_message(error::invalid_argument, kPeer),
-                   "already has a session with that peer"));
+                   "cannot reach its address family"));
     CHECK(contains(connect_error_message(error::empty_key, kPeer), "key is empty"));
     CHECK(contains(connect_error_message(std::make_error_code(std::errc::io_error), kPeer),
                    "cannot connect to 1.2.3.4:5: "));

@@ -325,19 +325,44 @@ TEST_CASE("a session destroyed while its connection is busy calls nothing afterw
     CHECK(p.wb->close_reason.find("closed the connection") != std::string::npos);
 }
 
-TEST_CASE("a second session to the same peer on one endpoint is refused with ERROR") {
+TEST_CASE("a second pair of sessions between the same two endpoints runs beside the first") {
     SessionPair p;
-    auto ws = std::make_shared<FakeWebSocket>();
-    Session second(p.io, *p.ea, ws, request_to(p.eb->local_address().port), "dddddddddddddddd");
-    second.start();
-    CHECK(ws->statuses() == std::vector<std::string>{"CONNECTED", "ERROR"});
-    CHECK(ws->close_code == 1011);
-    REQUIRE(ws->frames("error").size() == 1);
-    CHECK(ws->frames("error")[0].message.find("already has a session") != std::string::npos);
-    second.on_text_frame(data_frame("text", "x"));  // ignored after close
-    CHECK(ws->texts.size() == 3);
-    p.establish();  // the first session is unaffected
-    ws->check_no_key();
+    p.establish();
+    // Its own key: each srmudp connection must find its own peer (channel 1 on both sides).
+    const std::string key2 = "second-pair-key-K9";
+    auto wa2 = std::make_shared<FakeWebSocket>();
+    auto wb2 = std::make_shared<FakeWebSocket>();
+    Session a2(p.io, *p.ea, wa2, request_to(p.eb->local_address().port, key2), "cccccccccccccccc");
+    Session b2(p.io, *p.eb, wb2, request_to(p.ea->local_address().port, key2), "dddddddddddddddd");
+    a2.start();
+    b2.start();
+    REQUIRE(run_until(p.io, [&] {
+        return wa2->has_status("UDP_ESTABLISHED") && wb2->has_status("UDP_ESTABLISHED");
+    }));
+    p.a->on_text_frame(data_frame("text", "first pair"));
+    a2.on_text_frame(data_frame("text", "second pair"));
+    b2.on_text_frame(data_frame("text", "second pair, back"));
+    p.b->on_text_frame(data_frame("text", "first pair, back"));
+    REQUIRE(run_until(p.io, [&] {
+        return p.wb->frames("data").size() == 1 && wb2->frames("data").size() == 1 &&
+               p.wa->frames("data").size() == 1 && wa2->frames("data").size() == 1;
+    }));
+    CHECK(p.wb->frames("data")[0].data == "first pair");
+    CHECK(wb2->frames("data")[0].data == "second pair");
+    CHECK(p.wa->frames("data")[0].data == "first pair, back");
+    CHECK(wa2->frames("data")[0].data == "second pair, back");
+    const std::vector<std::string> expected{"CONNECTED", "UDP_WAITING", "UDP_ESTABLISHED"};
+    for (auto* ws : {p.wa.get(), p.wb.get(), wa2.get(), wb2.get()}) {
+        CHECK(ws->frames("error").empty());
+        CHECK_FALSE(ws->closed());
+        for (const auto& t : ws->texts)
+            CHECK(t.find(key2) == std::string::npos);
+    }
+    // The first pair never saw a reconnect or a restart.
+    CHECK(p.wa->statuses() == expected);
+    CHECK(p.wb->statuses() == expected);
+    CHECK(wa2->statuses() == expected);
+    CHECK(wb2->statuses() == expected);
 }
 
 TEST_CASE("a blackout gives RECONNECTING - then UDP_ESTABLISHED - the message gets through") {

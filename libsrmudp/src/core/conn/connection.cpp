@@ -35,6 +35,7 @@ Connection::Connection(const ConnectionSetup& setup, TimePoint now, TimePoint ha
       remote_(setup.remote),
       psk_(setup.psk),
       local_cid_(setup.local_cid),
+      channel_(setup.channel),
       accepted_by_listener_(accepted_by_listener),
       initiation_interval_(config_.handshake_retransmit_initial),
       handshake_deadline_(handshake_deadline),

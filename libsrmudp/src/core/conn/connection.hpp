@@ -51,6 +51,9 @@ struct ConnectionSetup {
     PeerAddress remote;
     crypto::Psk psk{};
     ConnectionId local_cid = 0;
+    // Which of the connections between the same two addresses (PROTOCOL.md section 2.5): chosen
+    // by connect(), taken from the initiation by the listener.
+    std::uint32_t channel = 0;
 };
 
 // Bytes poll_transmit() may need: the largest datagram the config lets a connection send.
@@ -68,11 +71,18 @@ class Connection {
     Connection& operator=(const Connection&) = delete;
 
     // An INITIATION routed here (simultaneous open, a retransmission, a reconnecting or
-    // restarted peer); authenticated with this connection's psk.
-    void on_initiation(TimePoint now, const PeerAddress& from, ByteView datagram);
+    // restarted peer); authenticated with this connection's psk. Returns false, doing nothing,
+    // if it authenticates but carries another channel: it is for another connection between
+    // the same addresses.
+    bool on_initiation(TimePoint now, const PeerAddress& from, ByteView datagram);
     // The same, already authenticated by the endpoint with a psk this connection uses.
     void on_consumed_initiation(TimePoint now, const PeerAddress& from,
                                 ConsumedInitiation&& initiation);
+    // Authenticates an initiation with this connection's psk and changes nothing (no failure is
+    // counted): the endpoint asks when several connections share the initiation's address.
+    std::error_code authenticate_initiation(ByteView datagram, ConsumedInitiation& out) const;
+    // True if both connections authenticate handshakes with the same psk (constant time).
+    bool same_psk(const Connection& other) const { return uses_psk(other.psk_); }
     void on_response(TimePoint now, const PeerAddress& from, ByteView datagram);
     void on_data(TimePoint now, const PeerAddress& from, ByteView datagram,
                  const codec::PacketHeader& header, std::size_t header_size);
@@ -100,6 +110,10 @@ class Connection {
     std::uint64_t times_established() const { return times_established_; }
     ConnectionStats stats() const;
     ConnectionId local_cid() const { return local_cid_; }
+    // The peer's connection ID once a handshake completed, else 0. It stays the same across the
+    // peer's reconnects (a restarted peer has a new one).
+    ConnectionId peer_cid() const { return peer_cid_; }
+    std::uint32_t channel() const { return channel_; }
     const PeerAddress& remote() const { return remote_; }
     bool accepted_by_listener() const { return accepted_by_listener_; }
     bool authenticated_failures() const { return auth_failures_ > 0; }
@@ -190,6 +204,7 @@ class Connection {
     crypto::Psk psk_;
     ConnectionId local_cid_;
     ConnectionId peer_cid_ = 0;
+    std::uint32_t channel_ = 0;
     ConnectionState state_ = ConnectionState::connecting;
     bool accepted_by_listener_ = false;
     bool ever_established_ = false;

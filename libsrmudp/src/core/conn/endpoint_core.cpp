@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <map>
 #include <set>
@@ -34,16 +35,49 @@ Config validated(Config c) {
     return c;
 }
 
+bool address_less(const PeerAddress& a, const PeerAddress& b) {
+    if (a.port != b.port) return a.port < b.port;
+    if (a.family != b.family) return a.family < b.family;
+    return a.ip < b.ip;
+}
+
 struct OriginKey {
     PeerAddress address;
     codec::ConnectionId initiator_cid;
     bool operator<(const OriginKey& o) const {
         if (initiator_cid != o.initiator_cid) return initiator_cid < o.initiator_cid;
-        if (address.port != o.address.port) return address.port < o.address.port;
-        if (address.family != o.address.family) return address.family < o.address.family;
-        return address.ip < o.address.ip;
+        return address_less(address, o.address);
     }
 };
+
+// A connection's place among those with the same peer address: the channel its initiations
+// carry (PROTOCOL.md section 2.5), numbered per key. Ordered by address first, so one address's
+// connections are adjacent.
+struct RouteKey {
+    PeerAddress address;
+    std::uint32_t channel = 0;
+    bool operator<(const RouteKey& o) const {
+        if (address != o.address) return address_less(address, o.address);
+        return channel < o.channel;
+    }
+};
+
+// Connections with different keys may share a RouteKey.
+using Routes = std::multimap<RouteKey, ConnectionHandle>;
+
+void drop_route(Routes& routes, const RouteKey& key, ConnectionHandle h) {
+    const auto [first, last] = routes.equal_range(key);
+    for (auto it = first; it != last; ++it) {
+        if (it->second == h) {
+            routes.erase(it);
+            return;
+        }
+    }
+}
+
+// Distinct keys tried on one initiation that several connect()-made connections at its source
+// address might own (each try costs what authenticating any initiation costs).
+constexpr std::size_t kMaxKeysTriedPerInitiation = 8;
 
 }  // namespace
 
@@ -61,7 +95,7 @@ class EndpointCore::Impl {
         bool in_event_queue = false;
         bool by_connect = false;
         std::optional<OriginKey> origin;  // listener-created: where its initiation came from
-        PeerAddress routed_remote;        // its key in by_remote_ / by_accepted_remote_
+        RouteKey routed_remote;           // its key in by_remote_ / by_accepted_remote_
         std::optional<conn::SessionId> routed_session;  // its key in by_session_
     };
 
@@ -71,11 +105,12 @@ class EndpointCore::Impl {
     ConnectionHandle next_handle_ = 1;
     std::unordered_map<ConnectionHandle, Entry> entries_;
     std::unordered_map<codec::ConnectionId, ConnectionHandle> by_cid_;
-    std::unordered_map<PeerAddress, ConnectionHandle, PeerAddressHash> by_remote_;
+    // connect()-made connections by current peer address and channel.
+    Routes by_remote_;
     std::map<OriginKey, ConnectionHandle> by_origin_;
-    // Listener-created connections by current peer address: a restarted peer comes back from
-    // the same address with a new session id.
-    std::unordered_map<PeerAddress, ConnectionHandle, PeerAddressHash> by_accepted_remote_;
+    // Listener-created connections by current peer address and channel: a restarted peer comes
+    // back from the same address with a new session id and the same channel.
+    Routes by_accepted_remote_;
     // Every connection by the peer's session id: a reconnecting peer may come from a new address.
     std::map<conn::SessionId, ConnectionHandle> by_session_;
     std::set<std::pair<TimePoint, ConnectionHandle>> timers_;
@@ -100,10 +135,11 @@ class EndpointCore::Impl {
                          std::optional<OriginKey> origin) {
         const ConnectionHandle h = next_handle_++;
         by_cid_[c->local_cid()] = h;
-        (by_connect ? by_remote_ : by_accepted_remote_)[c->remote()] = h;
+        const RouteKey route{c->remote(), c->channel()};
+        (by_connect ? by_remote_ : by_accepted_remote_).emplace(route, h);
         if (origin) by_origin_[*origin] = h;
         Entry& e = entries_[h];
-        e.routed_remote = c->remote();
+        e.routed_remote = route;
         e.connection = std::move(c);
         e.by_connect = by_connect;
         e.origin = origin;
@@ -115,13 +151,11 @@ class EndpointCore::Impl {
     // peer's session id: keep the routing maps in step.
     void sync_routes(ConnectionHandle h, Entry& e) {
         const conn::Connection& c = *e.connection;
-        if (c.remote() != e.routed_remote) {
+        if (c.remote() != e.routed_remote.address) {
             auto& routes = e.by_connect ? by_remote_ : by_accepted_remote_;
-            if (auto r = routes.find(e.routed_remote); r != routes.end() && r->second == h) {
-                routes.erase(r);
-            }
-            e.routed_remote = c.remote();
-            routes.emplace(c.remote(), h);  // an existing route to another connection stays
+            drop_route(routes, e.routed_remote, h);
+            e.routed_remote = RouteKey{c.remote(), c.channel()};
+            routes.emplace(e.routed_remote, h);
         }
         if (c.peer_session_id() != e.routed_session) {
             if (e.routed_session) {
@@ -178,10 +212,7 @@ class EndpointCore::Impl {
         Entry& e = it->second;
         timers_.erase({e.scheduled, h});
         by_cid_.erase(e.connection->local_cid());
-        auto& routes = e.by_connect ? by_remote_ : by_accepted_remote_;
-        if (auto r = routes.find(e.routed_remote); r != routes.end() && r->second == h) {
-            routes.erase(r);
-        }
+        drop_route(e.by_connect ? by_remote_ : by_accepted_remote_, e.routed_remote, h);
         if (e.routed_session) {
             if (auto r = by_session_.find(*e.routed_session);
                 r != by_session_.end() && r->second == h) {
@@ -198,19 +229,15 @@ class EndpointCore::Impl {
         // Stale handles left in send_queue_/event_queue_ are skipped when reached.
     }
 
-    // PROTOCOL.md section 2.5: by address for connect()-made connections, by origin for
-    // retransmissions to the listener, then (authenticated with the listen key) by the peer's
-    // session id or address for a reconnecting or restarted peer, else a new connection.
+    // PROTOCOL.md section 2.5: by address and channel for connect()-made connections, by origin
+    // for retransmissions to the listener, then (authenticated with the listen key) by the
+    // peer's session id or address and channel for a reconnecting or restarted peer, else a new
+    // connection.
     void receive_initiation(TimePoint now, const PeerAddress& from, ByteView datagram,
                             const codec::PacketHeader& header) {
-        ConnectionHandle h = 0;
-        if (auto it = by_remote_.find(from); it != by_remote_.end()) {
-            h = it->second;
-        } else if (auto o = by_origin_.find(OriginKey{from, header.sender_cid});
-                   o != by_origin_.end()) {
-            h = o->second;
-        }
-        if (h != 0) {
+        if (route_to_connector(now, from, datagram, header)) return;
+        if (auto o = by_origin_.find(OriginKey{from, header.sender_cid}); o != by_origin_.end()) {
+            const ConnectionHandle h = o->second;
             entries_[h].connection->on_initiation(now, from, datagram);
             touch(h);
             return;
@@ -220,7 +247,8 @@ class EndpointCore::Impl {
             ++stats_.datagrams_dropped;
             return;
         }
-        if (const ConnectionHandle peer = claimant(from, initiation.payload.session_id)) {
+        const std::uint32_t channel = initiation.payload.channel;
+        if (const ConnectionHandle peer = claimant(from, initiation.payload.session_id, channel)) {
             entries_[peer].connection->on_consumed_initiation(now, from, std::move(initiation));
             touch(peer);
             return;
@@ -229,15 +257,69 @@ class EndpointCore::Impl {
             ++stats_.datagrams_dropped;
             return;
         }
-        conn::ConnectionSetup setup{&config_, &random_, from, *listen_psk_, fresh_cid()};
+        conn::ConnectionSetup setup{&config_, &random_, from, *listen_psk_, fresh_cid(), channel};
         half_open_.insert(add(std::make_unique<conn::Connection>(setup, now, std::move(initiation)),
                               false, OriginKey{from, header.sender_cid}));
     }
 
+    // Rule 1 of section 2.5: an initiation from the address of connect()-made connections goes
+    // to the one whose channel it carries. The peer's connection ID finds a reconnecting peer at
+    // once; otherwise (simultaneous open, a restarted peer) the initiation is authenticated with
+    // each distinct key among them until one fits. Returns false if none of them takes it
+    // (there are none, or it is for another channel): the other rules apply.
+    bool route_to_connector(TimePoint now, const PeerAddress& from, ByteView datagram,
+                            const codec::PacketHeader& header) {
+        const auto first = by_remote_.lower_bound(RouteKey{from, 0});
+        auto last = first;
+        std::size_t count = 0;
+        ConnectionHandle by_cid = 0;
+        for (; last != by_remote_.end() && last->first.address == from; ++last, ++count) {
+            if (header.sender_cid != 0 &&
+                entries_[last->second].connection->peer_cid() == header.sender_cid) {
+                by_cid = last->second;
+            }
+        }
+        if (count == 0) return false;
+        // One connection (the usual case), or the peer's own: it authenticates the initiation
+        // itself, recognising copies without crypto and counting a wrong key.
+        if (by_cid != 0 || count == 1) {
+            const ConnectionHandle h = by_cid != 0 ? by_cid : first->second;
+            const bool taken = entries_[h].connection->on_initiation(now, from, datagram);
+            touch(h);
+            return taken;
+        }
+        // One connection per key tried, so that many connections sharing a key cost one try.
+        std::array<const conn::Connection*, kMaxKeysTriedPerInitiation> tried{};
+        std::size_t keys_tried = 0;
+        for (auto it = first; it != last; ++it) {
+            const conn::Connection& candidate = *entries_[it->second].connection;
+            const auto tried_end = tried.begin() + static_cast<std::ptrdiff_t>(keys_tried);
+            if (std::any_of(tried.begin(), tried_end,
+                            [&](const conn::Connection* t) { return t->same_psk(candidate); })) {
+                continue;
+            }
+            if (keys_tried == tried.size()) break;
+            tried[keys_tried++] = &candidate;
+            conn::ConsumedInitiation initiation;
+            if (candidate.authenticate_initiation(datagram, initiation)) continue;
+            const auto owner = std::find_if(first, last, [&](const auto& route) {
+                return route.first.channel == initiation.payload.channel &&
+                       entries_[route.second].connection->same_psk(candidate);
+            });
+            if (owner == last) return false;  // this key, but a channel not open to that peer
+            entries_[owner->second].connection->on_consumed_initiation(now, from,
+                                                                       std::move(initiation));
+            touch(owner->second);
+            return true;
+        }
+        return false;  // no key of ours fits; the listener may still know it
+    }
+
     // The connection an initiation authenticated with the listen key belongs to: the one whose
     // peer has that session id (it reconnects, maybe from a new address), else a listener-made
-    // one at that address (the peer restarted). 0 if none.
-    ConnectionHandle claimant(const PeerAddress& from, const conn::SessionId& session) {
+    // one at that address with that channel (the peer restarted). 0 if none.
+    ConnectionHandle claimant(const PeerAddress& from, const conn::SessionId& session,
+                              std::uint32_t channel) {
         const auto usable = [this](ConnectionHandle h) {
             const Entry* e = find(h);
             if (!e) return false;
@@ -248,9 +330,9 @@ class EndpointCore::Impl {
         if (auto it = by_session_.find(session); it != by_session_.end() && usable(it->second)) {
             return it->second;
         }
-        if (auto it = by_accepted_remote_.find(from);
-            it != by_accepted_remote_.end() && usable(it->second)) {
-            return it->second;
+        const auto [first, last] = by_accepted_remote_.equal_range(RouteKey{from, channel});
+        for (auto it = first; it != last; ++it) {
+            if (usable(it->second)) return it->second;
         }
         return 0;
     }
@@ -264,9 +346,20 @@ EndpointCore::~EndpointCore() = default;
 std::error_code EndpointCore::connect(TimePoint now, const PeerAddress& remote,
                                       std::string_view key, ConnectionHandle& handle,
                                       ConnectOptions options) {
-    if (impl_->by_remote_.count(remote) != 0) return make_error_code(error::invalid_argument);
     conn::ConnectionSetup setup{&impl_->config_, &impl_->random_, remote, {}, impl_->fresh_cid()};
     if (auto ec = crypto::derive_psk(key, setup.psk)) return ec;
+    // The lowest channel not in use towards that address with that key: a restarted process
+    // numbers its connections to a peer the same way again, so the peer recognises each one
+    // (PROTOCOL.md section 5.11).
+    std::set<std::uint32_t> used;
+    for (auto it = impl_->by_remote_.lower_bound(RouteKey{remote, 0});
+         it != impl_->by_remote_.end() && it->first.address == remote; ++it) {
+        if (impl_->entries_[it->second].connection->uses_psk(setup.psk)) {
+            used.insert(it->first.channel);
+        }
+    }
+    while (used.count(setup.channel) != 0)
+        ++setup.channel;
     const TimePoint deadline =
         options.deadline == TimePoint{} ? now + impl_->config_.handshake_timeout : options.deadline;
     handle =

@@ -89,6 +89,7 @@ std::error_code create_initiation(const crypto::Psk& psk, ConnectionId local_cid
     std::uint8_t fields[kInitiationPayloadSize] = {};
     codec::Writer w(MutableByteView(fields, sizeof fields));
     write_payload_fields(w, payload);
+    w.write_u32(payload.channel);
     /* psk, e */
     if (auto ec = noise.write_message(ByteView(fields, sizeof fields), out.datagram)) return ec;
     if (!noise.save_initiator_state(out.noise)) return make_error_code(error::internal_error);
@@ -119,7 +120,9 @@ std::error_code consume_initiation(const crypto::Psk& psk, ByteView datagram, Ra
         return ec;
     }
     codec::Reader r{ByteView(payload)};
-    if (!read_payload_fields(r, out.payload)) return make_error_code(error::malformed_packet);
+    if (!read_payload_fields(r, out.payload) || !r.read_u32(out.payload.channel)) {
+        return make_error_code(error::malformed_packet);
+    }
     out.initiator_cid = header.sender_cid;
     out.digest = initiation_digest(datagram);
     std::memcpy(out.initiator_ephemeral.data(), datagram.data() + codec::kInitiationHeaderSize,

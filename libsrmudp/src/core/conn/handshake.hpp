@@ -38,6 +38,9 @@ struct HandshakePayload {
     std::uint64_t resume_offset = 0;
     // The sender's initial flow-control limit: the peer may send stream bytes below it.
     std::uint64_t max_data = 0;
+    // Initiations only: which of the connections between the same two addresses this is,
+    // chosen by the side that called connect() (the lowest number it had free for that peer).
+    std::uint32_t channel = 0;
 };
 
 // What the initiator keeps between sending its initiation and receiving the response. The

@@ -31,6 +31,7 @@ HandshakePayload Connection::local_payload() const {
     p.session_id = session_id_;
     p.resume_offset = recv_stream_.contiguous_offset();
     p.max_data = recv_stream_.max_data();
+    p.channel = channel_;
     return p;
 }
 
@@ -47,16 +48,18 @@ void Connection::start_initiation(TimePoint now) {
     initiation_interval_ = config_.handshake_retransmit_initial;
 }
 
-void Connection::on_initiation(TimePoint now, const PeerAddress& from, ByteView datagram) {
+bool Connection::on_initiation(TimePoint now, const PeerAddress& from, ByteView datagram) {
     last_now_ = now;
-    if (state_ == ConnectionState::closed || state_ == ConnectionState::closing) return;
-    if (answer_copy(now, datagram)) return;
+    if (state_ == ConnectionState::closed || state_ == ConnectionState::closing) return true;
+    if (answer_copy(now, datagram)) return true;
     ConsumedInitiation initiation;
     if (auto ec = consume_initiation(psk_, datagram, random_, initiation)) {
         if (ec == error::authentication_failed) note_authentication_failure(now);
-        return;
+        return true;
     }
+    if (initiation.payload.channel != channel_) return false;
     handle_initiation(now, from, std::move(initiation));
+    return true;
 }
 
 // Authenticating an initiation costs a key pair and an agreement (two X25519 operations), so
@@ -85,6 +88,11 @@ void Connection::repeat_response(TimePoint now, ResponderAttempt& attempt) {
     // Our response was lost: repeat it (same keys, still far smaller than the initiation).
     attempt.response_pending = true;
     if (state_ != ConnectionState::connecting) attempt.expires = now + attempt_lifetime();
+}
+
+std::error_code Connection::authenticate_initiation(ByteView datagram,
+                                                    ConsumedInitiation& out) const {
+    return consume_initiation(psk_, datagram, random_, out);
 }
 
 void Connection::on_consumed_initiation(TimePoint now, const PeerAddress& from,
