@@ -355,3 +355,49 @@ TEST_CASE("a restarted connector reopens channel 0: only that connection sees th
     CHECK(accepted_connections(net.events(kA)).size() == 2);     // no third connection
     CHECK(server.stats().connections == 2);
 }
+
+TEST_CASE("two connections to one listener both resume after a blackout, each with its own data") {
+    Harness net;
+    Config c;
+    c.idle_timeout = seconds(2);
+    c.keepalive_interval = milliseconds(500);
+    c.handshake_retransmit_max = milliseconds(500);
+    auto& server = net.add(kA, c, 1);
+    auto& client = net.add(kB, c, 2);
+    REQUIRE_FALSE(server.listen(kKey));
+    ConnectionHandle h1 = 0, h2 = 0;
+    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h1));
+    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h2));
+    REQUIRE(net.run_until_true([&] { return accepted_connections(net.events(kA)).size() == 2; }));
+    const auto accepted = accepted_connections(net.events(kA));
+    bool cut = true;
+    net.set_filter([&](const PeerAddress&, const PeerAddress&, Bytes&) { return !cut; });
+    MessageId id = 0;
+    REQUIRE_FALSE(client.send(h1, MessageKind::text, as_bytes("one, across the gap"), id));
+    REQUIRE_FALSE(client.send(h2, MessageKind::text, as_bytes("two, across the gap"), id));
+    REQUIRE_FALSE(server.send(accepted[0], MessageKind::text, as_bytes("back to one"), id));
+    REQUIRE_FALSE(server.send(accepted[1], MessageKind::text, as_bytes("back to two"), id));
+    net.run_for(seconds(6));
+    for (ConnectionHandle h : {h1, h2})
+        REQUIRE(client.state(h) == ConnectionState::reconnecting);
+    for (ConnectionHandle h : accepted)
+        REQUIRE(server.state(h) == ConnectionState::reconnecting);
+    cut = false;
+    REQUIRE(net.run_until_true([&] {
+        return events_of<MessageReceived>(net.events(kA)).size() == 2 &&
+               events_of<MessageReceived>(net.events(kB)).size() == 2;
+    }));
+    const auto at_server = texts_by_connection(net.events(kA));
+    CHECK(at_server.at(accepted[0]) == std::vector<std::string>{"one, across the gap"});
+    CHECK(at_server.at(accepted[1]) == std::vector<std::string>{"two, across the gap"});
+    const auto at_client = texts_by_connection(net.events(kB));
+    CHECK(at_client.at(h1) == std::vector<std::string>{"back to one"});
+    CHECK(at_client.at(h2) == std::vector<std::string>{"back to two"});
+    CHECK(events_of<MessageFailed>(net.events(kA)).empty());
+    CHECK(events_of<MessageFailed>(net.events(kB)).empty());
+    CHECK(accepted_connections(net.events(kA)).size() == 2);  // resumed, not new
+    for (const auto& ev : events_of<StateChanged>(net.events(kA)))
+        CHECK(ev.reason != error::peer_restarted);
+    for (const auto& ev : events_of<StateChanged>(net.events(kB)))
+        CHECK(ev.reason != error::peer_restarted);
+}
