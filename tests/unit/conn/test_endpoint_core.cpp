@@ -247,6 +247,28 @@ std::vector<StateChanged> changes_of(const std::vector<EndpointEvent>& events, C
     return out;
 }
 
+// A listener at kA and a client at kB with two connections to it, opened one after the other,
+// so the listener accepts them in that order (channel 0, then channel 1).
+struct TwoConnections {
+    Harness net;
+    EndpointCore& server;
+    EndpointCore& client;
+    ConnectionHandle h1 = 0, h2 = 0;
+    std::vector<ConnectionHandle> accepted;
+
+    explicit TwoConnections(const Config& config)
+        : server(net.add(kA, config, 1)), client(net.add(kB, config, 2)) {
+        REQUIRE_FALSE(server.listen(kKey));
+        for (ConnectionHandle* h : {&h1, &h2}) {
+            REQUIRE_FALSE(client.connect(net.now(), kA, kKey, *h));
+            const std::size_t want = h == &h1 ? 1 : 2;
+            REQUIRE(net.run_until_true(
+                [&] { return accepted_connections(net.events(kA)).size() == want; }));
+        }
+        accepted = accepted_connections(net.events(kA));
+    }
+};
+
 }  // namespace
 
 TEST_CASE("two connections from one endpoint to one listener each carry their own messages") {
@@ -321,18 +343,12 @@ TEST_CASE("two symmetric pairs between the same addresses find each other by key
 }
 
 TEST_CASE("a restarted connector reopens channel 0: only that connection sees the restart") {
-    Harness net;
     Config c;
     c.idle_timeout = seconds(30);
-    auto& server = net.add(kA, c, 1);
-    auto& client = net.add(kB, c, 2);
-    REQUIRE_FALSE(server.listen(kKey));
-    ConnectionHandle h1 = 0, h2 = 0;
-    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h1));
-    REQUIRE(net.run_until_true([&] { return client.state(h1) == ConnectionState::established; }));
-    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h2));
-    REQUIRE(net.run_until_true([&] { return accepted_connections(net.events(kA)).size() == 2; }));
-    const auto accepted = accepted_connections(net.events(kA));  // channel 0, then channel 1
+    TwoConnections t(c);
+    auto& net = t.net;
+    auto& server = t.server;
+    const auto& accepted = t.accepted;
     net.remove(kB);
     MessageId lost0 = 0, kept1 = 0;
     REQUIRE_FALSE(server.send(accepted[0], MessageKind::text, as_bytes("for old 0"), lost0));
@@ -357,19 +373,16 @@ TEST_CASE("a restarted connector reopens channel 0: only that connection sees th
 }
 
 TEST_CASE("two connections to one listener both resume after a blackout, each with its own data") {
-    Harness net;
     Config c;
     c.idle_timeout = seconds(2);
     c.keepalive_interval = milliseconds(500);
     c.handshake_retransmit_max = milliseconds(500);
-    auto& server = net.add(kA, c, 1);
-    auto& client = net.add(kB, c, 2);
-    REQUIRE_FALSE(server.listen(kKey));
-    ConnectionHandle h1 = 0, h2 = 0;
-    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h1));
-    REQUIRE_FALSE(client.connect(net.now(), kA, kKey, h2));
-    REQUIRE(net.run_until_true([&] { return accepted_connections(net.events(kA)).size() == 2; }));
-    const auto accepted = accepted_connections(net.events(kA));
+    TwoConnections t(c);
+    auto& net = t.net;
+    auto& server = t.server;
+    auto& client = t.client;
+    const ConnectionHandle h1 = t.h1, h2 = t.h2;
+    const auto& accepted = t.accepted;
     bool cut = true;
     net.set_filter([&](const PeerAddress&, const PeerAddress&, Bytes&) { return !cut; });
     MessageId id = 0;
