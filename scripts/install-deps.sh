@@ -10,6 +10,7 @@ packages=(
   python3
   coturn iproute2 nftables procps   # integration tests: STUN server, NAT lab from namespaces
   python3-websockets                # integration tests: a WebSocket client we did not write
+  chromium                          # integration tests: a browser as the WebSocket client
   openssl                           # integration tests: a self-signed certificate for wss://
 )
 
