@@ -31,44 +31,46 @@ std::error_code closed_reason(const std::vector<EndpointEvent>& events) {
     return {};
 }
 
-// A and B connect to each other with the same key; runs until both are established.
-void establish(Harness& net, EndpointCore& a, EndpointCore& b, ConnectionHandle& ha,
-               ConnectionHandle& hb) {
-    REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
-    REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
-    REQUIRE(net.run_until_true([&] {
-        return a.state(ha) == ConnectionState::established &&
-               b.state(hb) == ConnectionState::established;
-    }));
-}
+// A and B connect to each other with the same key; established when constructed.
+struct EstablishedPair {
+    Harness net;
+    EndpointCore& a;
+    EndpointCore& b;
+    ConnectionHandle ha = 0, hb = 0;
+
+    EstablishedPair() : a(net.add(kA, {}, 1)), b(net.add(kB, {}, 2)) {
+        REQUIRE_FALSE(a.connect(net.now(), kB, kKey, ha));
+        REQUIRE_FALSE(b.connect(net.now(), kA, kKey, hb));
+        REQUIRE(net.run_until_true([&] {
+            return a.state(ha) == ConnectionState::established &&
+                   b.state(hb) == ConnectionState::established;
+        }));
+    }
+};
 
 }  // namespace
 
 TEST_CASE("symmetric connect establishes exactly one session and carries messages both ways") {
-    Harness net;
-    auto& a = net.add(kA, {}, 1);
-    auto& b = net.add(kB, {}, 2);
-    ConnectionHandle ha = 0, hb = 0;
-    establish(net, a, b, ha, hb);
-    CHECK(a.stats().handshakes_completed == 1);
-    CHECK(b.stats().handshakes_completed == 1);
+    EstablishedPair p;
+    CHECK(p.a.stats().handshakes_completed == 1);
+    CHECK(p.b.stats().handshakes_completed == 1);
 
     MessageId id1 = 0, id2 = 0;
-    REQUIRE_FALSE(a.send(ha, MessageKind::text, as_bytes("hello"), id1));
-    REQUIRE_FALSE(b.send(hb, MessageKind::binary, as_bytes(std::string("\0\1\2", 3)), id2));
-    REQUIRE(net.run_until_true([&] {
-        return events_of<MessageDelivered>(net.events(kA)).size() == 1 &&
-               events_of<MessageDelivered>(net.events(kB)).size() == 1;
+    REQUIRE_FALSE(p.a.send(p.ha, MessageKind::text, as_bytes("hello"), id1));
+    REQUIRE_FALSE(p.b.send(p.hb, MessageKind::binary, as_bytes(std::string("\0\1\2", 3)), id2));
+    REQUIRE(p.net.run_until_true([&] {
+        return events_of<MessageDelivered>(p.net.events(kA)).size() == 1 &&
+               events_of<MessageDelivered>(p.net.events(kB)).size() == 1;
     }));
-    auto at_b = events_of<MessageReceived>(net.events(kB));
+    auto at_b = events_of<MessageReceived>(p.net.events(kB));
     REQUIRE(at_b.size() == 1);
     CHECK(at_b[0].message.kind == MessageKind::text);
     CHECK(std::string(at_b[0].message.data.begin(), at_b[0].message.data.end()) == "hello");
-    auto at_a = events_of<MessageReceived>(net.events(kA));
+    auto at_a = events_of<MessageReceived>(p.net.events(kA));
     REQUIRE(at_a.size() == 1);
     CHECK(at_a[0].message.kind == MessageKind::binary);
     CHECK(at_a[0].message.data == Bytes{0, 1, 2});
-    CHECK(events_of<MessageDelivered>(net.events(kA))[0].id == id1);
+    CHECK(events_of<MessageDelivered>(p.net.events(kA))[0].id == id1);
 }
 
 TEST_CASE("listen accepts a connecting peer that proves the key") {
@@ -149,15 +151,11 @@ TEST_CASE("an empty key is refused") {
 }
 
 TEST_CASE("graceful close carries code and reason to the peer") {
-    Harness net;
-    auto& a = net.add(kA, {}, 1);
-    auto& b = net.add(kB, {}, 2);
-    ConnectionHandle ha = 0, hb = 0;
-    establish(net, a, b, ha, hb);
-    a.close(ha, net.now(), 7, "bye");
-    net.run_for(seconds(5));
+    EstablishedPair p;
+    p.a.close(p.ha, p.net.now(), 7, "bye");
+    p.net.run_for(seconds(5));
     bool seen = false;
-    for (const auto& c : events_of<StateChanged>(net.events(kB))) {
+    for (const auto& c : events_of<StateChanged>(p.net.events(kB))) {
         if (c.state == ConnectionState::closed) {
             seen = true;
             CHECK(c.reason == error::peer_closed);
@@ -166,54 +164,46 @@ TEST_CASE("graceful close carries code and reason to the peer") {
         }
     }
     CHECK(seen);
-    CHECK(closed_reason(net.events(kA)) == error::closed_locally);
-    CHECK(a.stats().connections == 0);
-    CHECK(b.stats().connections == 0);
+    CHECK(closed_reason(p.net.events(kA)) == error::closed_locally);
+    CHECK(p.a.stats().connections == 0);
+    CHECK(p.b.stats().connections == 0);
 }
 
 TEST_CASE("a CLOSE that is lost goes out again: the peer closes all the same") {
-    Harness net;
-    auto& a = net.add(kA, {}, 1);
-    auto& b = net.add(kB, {}, 2);
-    ConnectionHandle ha = 0, hb = 0;
-    establish(net, a, b, ha, hb);
-    net.run_for(seconds(1));  // nothing left to acknowledge: the CLOSE is all A sends from here
+    EstablishedPair p;
+    p.net.run_for(seconds(1));  // nothing left to acknowledge: the CLOSE is all A sends from here
     int from_a = 0;
-    net.set_filter([&](const PeerAddress& from, const PeerAddress&, Bytes&) {
+    p.net.set_filter([&](const PeerAddress& from, const PeerAddress&, Bytes&) {
         return from != kA || ++from_a > 1;  // the first datagram after close() is lost
     });
-    a.close(ha, net.now(), 7, "bye");
+    p.a.close(p.ha, p.net.now(), 7, "bye");
     // Without a repeat B would hear nothing and reach its idle timeout (30 s) only after this.
-    net.run_for(seconds(5));
+    p.net.run_for(seconds(5));
     CHECK(from_a >= 2);
     bool seen = false;
-    for (const auto& c : events_of<StateChanged>(net.events(kB))) {
+    for (const auto& c : events_of<StateChanged>(p.net.events(kB))) {
         if (c.state != ConnectionState::closed) continue;
         seen = true;
         CHECK(c.reason == error::peer_closed);
         CHECK(c.peer_code == 7);
     }
     CHECK(seen);
-    CHECK(closed_reason(net.events(kA)) == error::closed_locally);
+    CHECK(closed_reason(p.net.events(kA)) == error::closed_locally);
 }
 
 TEST_CASE("a closing side sends three CLOSE packets in all to a peer that hears none") {
-    Harness net;
-    auto& a = net.add(kA, {}, 1);
-    auto& b = net.add(kB, {}, 2);
-    ConnectionHandle ha = 0, hb = 0;
-    establish(net, a, b, ha, hb);
-    net.run_for(seconds(1));
+    EstablishedPair p;
+    p.net.run_for(seconds(1));
     int from_a = 0;
-    net.set_filter([&](const PeerAddress& from, const PeerAddress&, Bytes&) {
+    p.net.set_filter([&](const PeerAddress& from, const PeerAddress&, Bytes&) {
         if (from == kA) ++from_a;
         return from != kA;
     });
-    a.close(ha, net.now(), 0, "");
-    net.run_for(seconds(5));
+    p.a.close(p.ha, p.net.now(), 0, "");
+    p.net.run_for(seconds(5));
     CHECK(from_a == 3);  // PROTOCOL.md 11.2: at most 3 CLOSE packets, whatever happens
-    CHECK(closed_reason(net.events(kA)) == error::closed_locally);
-    CHECK(b.state(hb) == ConnectionState::established);  // it heard nothing
+    CHECK(closed_reason(p.net.events(kA)) == error::closed_locally);
+    CHECK(p.b.state(p.hb) == ConnectionState::established);  // it heard nothing
 }
 
 namespace {
